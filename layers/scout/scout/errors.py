@@ -1,0 +1,60 @@
+"""Every error scout reports: a stable ``code``, a sentence for people, an HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ScoutError(Exception):
+    code = "internal_error"
+    status = 500
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class BadRequest(ScoutError):
+    code = "bad_request"
+    status = 400
+
+
+class Unauthorized(ScoutError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(ScoutError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(ScoutError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ScoutError):
+    code = "conflict"
+    status = 409
+
+
+class RateLimited(ScoutError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class UpstreamFailed(ScoutError):
+    """A dependency (ATS, store, queue) failed; the request may be retried."""
+
+    code = "upstream_failed"
+    status = 502

@@ -1,0 +1,141 @@
+"""The HTTP API conventions every API function shares.
+
+:class:`ScoutHttpApi` is Powertools' HTTP API resolver with pydantic validation and OpenAPI,
+plus what DESIGN §4-5 asks of every route: the Host check, CORS from ``ALLOWED_ORIGINS``,
+bearer-token strategies declared per route, and errors as ``{"error": {"code", "message"}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from scout import __version__
+from scout.auth import Principal, Strategy, authenticate, policies
+from scout.errors import NotFound, RateLimited, ScoutError
+from scout.observability import logger
+from scout.settings import Settings
+
+PRINCIPAL_KEY = "principal"
+SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT")}
+BEARER = [{"bearer": []}]
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": {"code": code, "message": message}}),
+        headers=headers,
+    )
+
+
+def _host_name(host_header: str) -> str:
+    host = host_header.strip().lower()
+    if host.startswith("["):  # [::1]:3000
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        location = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
+        field = ".".join(location) or "body"
+        if err.get("type") == "json_invalid":
+            return "The request body is not valid JSON."
+        problems.append(f"{field}: {err.get('msg', 'is invalid')}")
+    return "; ".join(problems) or "The request is invalid."
+
+
+class ScoutHttpApi(APIGatewayHttpResolver):
+    """One resolver per API function, configured from the validated settings."""
+
+    def __init__(self, settings: Settings, *, title: str) -> None:
+        cors = (
+            CORSConfig(
+                allow_origin=settings.allowed_origins[0],
+                extra_origins=list(settings.allowed_origins[1:]),
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                max_age=600,
+            )
+            if settings.allowed_origins
+            else None
+        )
+        super().__init__(cors=cors, enable_validation=True)
+        self.settings = settings
+        self._allowed_hosts = frozenset(settings.allowed_hosts)
+        self._policies = policies(settings)
+        self.configure_openapi(
+            title=title, version=__version__, security_schemes=SECURITY_SCHEMES  # type: ignore[arg-type]
+        )
+        self.exception_handler(ScoutError)(self._scout_error)
+        self.exception_handler(RequestValidationError)(self._validation_error)
+        self.exception_handler(NotFoundError)(self._not_found)
+
+    # Host check runs before routing, so unknown routes on a foreign Host are refused too.
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
+        host = headers.get("host") or (event.get("requestContext") or {}).get("domainName") or ""
+        if _host_name(host) not in self._allowed_hosts:
+            logger.warning("refused request for a host not in ALLOWED_HOSTS", extra={"host": host[:200]})
+            body = {"error": {"code": "bad_host", "message": "This host is not served here."}}
+            return {
+                "statusCode": HTTPStatus.BAD_REQUEST.value,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": json.dumps(body),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+    def requires(self, *strategies: Strategy) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response]:
+        """A route middleware admitting only tokens of ``strategies``."""
+
+        def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+            principal = authenticate(
+                app.current_event.headers.get("authorization"),
+                strategies,
+                self._policies,
+                leeway_seconds=self.settings.jwt_leeway_seconds,
+            )
+            app.append_context(**{PRINCIPAL_KEY: principal})
+            return next_middleware(app)
+
+        return check_token
+
+    def principal(self) -> Principal:
+        principal = self.context.get(PRINCIPAL_KEY)
+        if not isinstance(principal, Principal):
+            raise RuntimeError("principal() called on a route without requires()")
+        return principal
+
+    def _scout_error(self, exc: ScoutError) -> Response:
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
+        if exc.status >= 500:
+            logger.exception("request failed", extra={"code": exc.code})
+        return error_response(exc.status, exc.code, exc.message, headers)
+
+    def _validation_error(self, exc: RequestValidationError) -> Response:
+        return error_response(400, "invalid_request", _describe_validation(exc))
+
+    def _not_found(self, exc: NotFoundError) -> Response:
+        return error_response(404, NotFound.code, "No such route.")
+
+
+health_router = APIGatewayHttpRouter()
+
+
+@health_router.get("/health", summary="Liveness check", tags=["meta"])
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}

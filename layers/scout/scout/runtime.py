@@ -1,0 +1,138 @@
+"""One event loop per execution environment, and the clients pooled on it.
+
+A pooled ``httpx.AsyncClient`` (or a Playwright browser) is bound to the loop that first
+used it. ``asyncio.run()`` per invocation makes a new loop each time and closes the old one,
+so the second warm invocation fails with "Event loop is closed". Handlers therefore run
+their coroutines through :func:`run`, which keeps one loop alive for the whole process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+_runner: asyncio.Runner | None = None
+_runner_lock = threading.Lock()
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The process-wide loop, created on first use and closed at interpreter exit."""
+    global _runner
+    with _runner_lock:
+        if _runner is None:
+            _runner = asyncio.Runner()
+            atexit.register(_close_runner)
+        return _runner.get_loop()
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run one invocation's coroutine on the persistent loop (never from inside a loop)."""
+    event_loop()
+    assert _runner is not None
+    return _runner.run(coro)
+
+
+def _close_runner() -> None:
+    global _runner
+    runner, _runner = _runner, None
+    if runner is not None:
+        try:
+            runner.run(_close_all_pooled())
+        finally:
+            runner.close()
+
+
+class Pooled(Generic[T]):
+    """A client created lazily on first use and checked before every reuse.
+
+    ``factory`` builds a new client; ``usable`` says whether an existing one may be reused
+    (not closed, still connected); ``close`` releases it. Register instances with
+    :func:`pooled` so they are closed with the loop.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], T],
+        usable: Callable[[T], bool],
+        close: Callable[[T], Awaitable[None]] | None = None,
+    ) -> None:
+        self._factory = factory
+        self._usable = usable
+        self._close = close
+        self._client: T | None = None
+        self.created = 0
+
+    def get(self) -> T:
+        client = self._client
+        if client is None or not self._usable(client):
+            client = self._factory()
+            self._client = client
+            self.created += 1
+        return client
+
+    def peek(self) -> T | None:
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and self._close is not None:
+            await self._close(client)
+
+
+_registry: list[Pooled[Any]] = []
+
+
+def pooled(
+    factory: Callable[[], T],
+    usable: Callable[[T], bool],
+    close: Callable[[T], Awaitable[None]] | None = None,
+) -> Pooled[T]:
+    slot = Pooled(factory, usable, close)
+    _registry.append(slot)
+    return slot
+
+
+async def _close_all_pooled() -> None:
+    for slot in _registry:
+        try:
+            await slot.aclose()
+        except Exception:  # noqa: S110 - closing at exit must never raise
+            pass
+
+
+def new_http_client(
+    *,
+    max_connections: int = 20,
+    max_keepalive: int = 10,
+    timeout_seconds: float = 15.0,
+    follow_redirects: bool = True,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive),
+        timeout=httpx.Timeout(timeout_seconds),
+        follow_redirects=follow_redirects,
+        transport=transport,
+        headers={"User-Agent": "scout/0.1 (+https://github.com/scout)"},
+    )
+
+
+async def _aclose_http(client: httpx.AsyncClient) -> None:
+    await client.aclose()
+
+
+http_client_slot: Pooled[httpx.AsyncClient] = pooled(
+    new_http_client, lambda client: not client.is_closed, _aclose_http
+)
+
+
+def http_client() -> httpx.AsyncClient:
+    """The execution environment's shared HTTP client."""
+    return http_client_slot.get()

@@ -1,0 +1,117 @@
+"""One validated settings object for every function and command.
+
+Settings come from the environment. They are parsed once per execution environment and the
+parse fails closed: a missing ``ALLOWED_HOSTS`` or a JWT secret that is too short raises
+``RuntimeError`` at cold start, so a function never serves with permissive defaults.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    stage: str = Field(default="dev", validation_alias="SCOUT_STAGE")
+
+    # HTTP edge
+    allowed_hosts: CommaList = Field(validation_alias="ALLOWED_HOSTS")
+    allowed_origins: CommaList = Field(default=(), validation_alias="ALLOWED_ORIGINS")
+
+    # JWT strategies (DESIGN §4). A missing secret disables its strategy: every token for it
+    # is refused. A present but short secret is a misconfiguration and fails the cold start.
+    supabase_jwt_secret: SecretStr | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
+    admin_session_secret: SecretStr | None = Field(default=None, validation_alias="ADMIN_SESSION_SECRET")
+    service_token_secret: SecretStr | None = Field(default=None, validation_alias="SERVICE_TOKEN_SECRET")
+    user_token_issuer: str | None = Field(default=None, validation_alias="USER_TOKEN_ISSUER")
+    admin_token_issuer: str = Field(default="scout-admin", validation_alias="ADMIN_TOKEN_ISSUER")
+    service_token_issuer: str = Field(default="scout-service", validation_alias="SERVICE_TOKEN_ISSUER")
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=60, validation_alias="JWT_LEEWAY_SECONDS")
+
+    # Egress (SSRF) policy: the only way to let a non-global address through.
+    egress_allow: CommaList = Field(default=(), validation_alias="SCOUT_EGRESS_ALLOW")
+
+    # Storage (DESIGN §3)
+    store: Literal["postgres", "supabase"] = Field(default="postgres", validation_alias="SCOUT_STORE")
+    database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
+    supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
+    supabase_service_role_key: SecretStr | None = Field(
+        default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
+    )
+
+    # AWS resources (names come from template.yaml)
+    scan_queue_url: str | None = Field(default=None, validation_alias="SCAN_QUEUE_URL")
+    poll_queue_url: str | None = Field(default=None, validation_alias="POLL_QUEUE_URL")
+    reports_bucket: str | None = Field(default=None, validation_alias="REPORTS_BUCKET")
+
+    # ATS base URLs: scheme and host only; adapters add the documented paths.
+    greenhouse_api_url: str = Field(
+        default="https://boards-api.greenhouse.io", validation_alias="GREENHOUSE_API_URL"
+    )
+    lever_api_url: str = Field(default="https://api.lever.co", validation_alias="LEVER_API_URL")
+    lever_eu_api_url: str = Field(default="https://api.eu.lever.co", validation_alias="LEVER_EU_API_URL")
+    ashby_api_url: str = Field(default="https://api.ashbyhq.com", validation_alias="ASHBY_API_URL")
+    smartrecruiters_api_url: str = Field(
+        default="https://api.smartrecruiters.com", validation_alias="SMARTRECRUITERS_API_URL"
+    )
+    workday_base_url: str | None = Field(default=None, validation_alias="WORKDAY_BASE_URL")
+
+    # Scan engine
+    chromium_path: str = Field(default="/usr/bin/chromium", validation_alias="CHROMIUM_PATH")
+    browser_idle_seconds: int = Field(default=1800, ge=1, validation_alias="BROWSER_IDLE_SECONDS")
+
+    @field_validator("allowed_hosts", "allowed_origins", "egress_allow", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_required(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("ALLOWED_HOSTS must name at least one host")
+        return tuple(host.lower() for host in value)
+
+    @field_validator("egress_allow")
+    @classmethod
+    def _egress_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if "/" in entry:
+                ipaddress.ip_network(entry, strict=False)  # raises ValueError on garbage
+        return tuple(entry.lower() for entry in value)
+
+    @field_validator("supabase_jwt_secret", "admin_session_secret", "service_token_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Parse the environment once; raise ``RuntimeError`` naming every bad setting."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # fields come from the environment
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise RuntimeError(f"invalid scout configuration: {problems}") from None
