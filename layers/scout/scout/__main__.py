@@ -1,0 +1,5 @@
+import sys
+
+from scout.cli import main
+
+sys.exit(main())
