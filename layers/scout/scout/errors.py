@@ -58,3 +58,19 @@ class UpstreamFailed(ScoutError):
 
     code = "upstream_failed"
     status = 502
+
+
+class InvalidUrl(BadRequest):
+    """The URL is malformed, or not http(s)."""
+
+    code = "invalid_url"
+
+
+class BlockedTarget(BadRequest):
+    """The URL resolves to an address scout may not reach (DESIGN §4 egress policy)."""
+
+    code = "blocked_target"
+
+
+class DnsFailed(BadRequest):
+    code = "dns_failed"
