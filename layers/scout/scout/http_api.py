@@ -8,7 +8,7 @@ bearer-token strategies declared per route, and errors as ``{"error": {"code", "
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -27,7 +27,7 @@ from scout.settings import Settings
 
 PRINCIPAL_KEY = "principal"
 SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT")}
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -76,14 +76,17 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         self._allowed_hosts = frozenset(settings.allowed_hosts)
         self._policies = policies(settings)
         self.configure_openapi(
-            title=title, version=__version__, security_schemes=SECURITY_SCHEMES  # type: ignore[arg-type]
+            title=title,
+            version=__version__,
+            security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
         )
         self.exception_handler(ScoutError)(self._scout_error)
         self.exception_handler(RequestValidationError)(self._validation_error)
         self.exception_handler(NotFoundError)(self._not_found)
+        self.exception_handler(Exception)(self._unexpected)
 
     # Host check runs before routing, so unknown routes on a foreign Host are refused too.
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
         host = headers.get("host") or (event.get("requestContext") or {}).get("domainName") or ""
         if _host_name(host) not in self._allowed_hosts:
@@ -131,6 +134,10 @@ class ScoutHttpApi(APIGatewayHttpResolver):
 
     def _not_found(self, exc: NotFoundError) -> Response:
         return error_response(404, NotFound.code, "No such route.")
+
+    def _unexpected(self, exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side.")
 
 
 health_router = APIGatewayHttpRouter()

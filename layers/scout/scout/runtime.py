@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Generic, TypeVar
@@ -101,10 +102,9 @@ def pooled(
 
 async def _close_all_pooled() -> None:
     for slot in _registry:
-        try:
+        # Closing at exit must never raise: the process is going away anyway.
+        with contextlib.suppress(Exception):
             await slot.aclose()
-        except Exception:  # noqa: S110 - closing at exit must never raise
-            pass
 
 
 def new_http_client(

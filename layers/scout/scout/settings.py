@@ -108,7 +108,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Parse the environment once; raise ``RuntimeError`` naming every bad setting."""
     try:
-        return Settings()  # type: ignore[call-arg]  # fields come from the environment
+        return Settings()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in err['loc']) or 'settings'}: {err['msg']}"

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs them all and records results under bench/results/."""
