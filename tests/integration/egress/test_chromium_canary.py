@@ -57,7 +57,9 @@ function websocket(url) {{
   return new Promise((resolve) => {{
     const socket = new WebSocket(url);
     const timer = setTimeout(() => resolve("timeout"), 5000);
-    socket.onmessage = (event) => {{ clearTimeout(timer); socket.close(); resolve("message: " + event.data); }};
+    socket.onmessage = (event) => {{
+      clearTimeout(timer); socket.close(); resolve("message: " + event.data);
+    }};
     socket.onerror = () => {{ clearTimeout(timer); resolve("error"); }};
   }});
 }}
