@@ -10,7 +10,7 @@ from ipaddress import ip_address
 import pytest
 from scout.egress import EgressPolicy, check_target_url
 from scout.errors import BlockedTarget, DnsFailed, InvalidUrl
-from scout.settings import Settings
+from scout.settings import Settings, get_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -165,6 +165,23 @@ async def test_policy_from_settings_uses_scout_egress_allow(monkeypatch: pytest.
     assert await policy.resolve("dev.test", 80) == ["10.0.0.1"]
     with pytest.raises(BlockedTarget):
         await policy.resolve("192.168.1.1", 80)
+
+
+@pytest.mark.parametrize("entry", ["not a host", "10.0.0.0/33", "http://x/"])
+async def test_malformed_scout_egress_allow_fails_the_cold_start(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    # Given a malformed SCOUT_EGRESS_ALLOW entry
+    monkeypatch.setenv("ALLOWED_HOSTS", "api.example.com")
+    monkeypatch.setenv("SCOUT_EGRESS_ALLOW", f"127.0.0.2,{entry}")
+    get_settings.cache_clear()
+
+    # When / Then parsing the settings fails, naming the setting
+    try:
+        with pytest.raises(RuntimeError, match="SCOUT_EGRESS_ALLOW entry"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
 
 
 async def test_policy_without_allow_list_refuses_every_private_address(

@@ -38,7 +38,7 @@ class EgressPolicy:
         *,
         dns_timeout: float = DEFAULT_DNS_TIMEOUT_SECONDS,
     ) -> None:
-        entries = [_parse_allow_entry(entry) for entry in allow]
+        entries = [parse_allow_entry(entry) for entry in allow]
         self.allowed_hosts = frozenset(entry for entry in entries if isinstance(entry, str))
         self.allowed_networks = tuple(entry for entry in entries if not isinstance(entry, str))
         self._resolver = resolver
@@ -115,7 +115,7 @@ async def _system_resolve(name: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def _parse_allow_entry(entry: str) -> IPv4Network | IPv6Network | str:
+def parse_allow_entry(entry: str) -> IPv4Network | IPv6Network | str:
     """An allow-list entry: a CIDR, a single address, or a host name (canonicalised)."""
     text = entry.strip()
     if "/" in text:

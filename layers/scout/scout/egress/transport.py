@@ -19,6 +19,7 @@ import httpx
 
 from scout.egress.policy import EgressPolicy
 from scout.errors import BlockedTarget
+from scout.runtime import new_http_client
 
 # httpcore's errors, most specific first, and the httpx errors callers expect instead.
 _ERROR_MAP: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
@@ -164,8 +165,6 @@ def new_guarded_client(
     ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
     """An httpx client that can reach only what ``policy`` allows, redirects included."""
-    from scout.runtime import new_http_client  # the shared defaults (User-Agent, timeouts)
-
     return new_http_client(
         timeout_seconds=timeout,
         follow_redirects=follow_redirects,
