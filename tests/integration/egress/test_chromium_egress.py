@@ -1,4 +1,5 @@
-"""Real Chromium behind the egress proxy cannot reach the canary, whatever the page tries.
+"""Real Chromium behind the egress proxy cannot reach the canary, whatever the page tries;
+and scout's URL parser reads every URL it accepts exactly as Chromium does.
 
 The page under test is served from the allow-listed origin on 127.0.0.2. It tries every way
 a hostile page has to reach 127.0.0.1 (the canary, on the same port): redirects, images,
@@ -17,10 +18,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 from playwright.async_api import Error as PlaywrightError
-from scout.egress import CHROMIUM_EGRESS_ARGS, EgressPolicy, EgressProxy
+from scout.egress import CHROMIUM_EGRESS_ARGS, EgressPolicy, EgressProxy, parse_target_url
 from scout.errors import BlockedTarget
 
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, twin_servers
+from tests.unit.egress.url_cases import CANONICAL
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 
@@ -323,3 +325,18 @@ async def test_name_rebinding_to_the_canary_after_the_page_loaded_is_refused(
     assert response.status == 200
     assert await page.evaluate("window.again") == 403
     assert origin.paths().count("/data") == 0
+
+
+async def test_every_url_scout_accepts_is_read_the_same_way_by_chromium(context: BrowserContext) -> None:
+    # Given the URLs scout's parser accepts, hostile spellings included
+    submitted = [url for url, _canonical in CANONICAL]
+    page = await context.new_page()
+
+    # When Chromium's own URL parser reads them
+    chromium_reads = await page.evaluate(
+        "(urls) => urls.map((url) => { try { return new URL(url).href; } catch (e) { return null; } })",
+        submitted,
+    )
+
+    # Then it reaches the same URL (so the same host) as scout, every time
+    assert chromium_reads == [parse_target_url(url).url for url in submitted]
