@@ -7,7 +7,6 @@ parse fails closed: a missing ``ALLOWED_HOSTS`` or a JWT secret that is too shor
 
 from __future__ import annotations
 
-import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -91,9 +90,11 @@ class Settings(BaseSettings):
     @field_validator("egress_allow")
     @classmethod
     def _egress_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # The egress policy's own parser, so a bad entry fails the cold start, not a scan.
+        from scout.egress.policy import parse_allow_entry
+
         for entry in value:
-            if "/" in entry:
-                ipaddress.ip_network(entry, strict=False)  # raises ValueError on garbage
+            parse_allow_entry(entry)
         return tuple(entry.lower() for entry in value)
 
     @field_validator("supabase_jwt_secret", "admin_session_secret", "service_token_secret")
