@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+
 from scout.egress import EgressPolicy, EgressProxy, new_guarded_client
 
 SMALL_BODY = b"x" * 2048

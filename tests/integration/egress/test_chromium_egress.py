@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 from playwright.async_api import Error as PlaywrightError
+
 from scout.egress import CHROMIUM_EGRESS_ARGS, EgressPolicy, EgressProxy, parse_target_url
 from scout.errors import BlockedTarget
-
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, twin_servers
 from tests.unit.egress.url_cases import CANONICAL
 

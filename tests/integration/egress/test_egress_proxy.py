@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from scout.egress import EgressPolicy, EgressProxy
 
+from scout.egress import EgressPolicy, EgressProxy
 from tests.integration.egress.certificates import issue_certificate
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, SeenRequest, twin_servers
 

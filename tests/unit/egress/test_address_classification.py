@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipaddress import ip_address
 
 import pytest
+
 from scout.egress.addresses import connectable_form, is_global_address, why_not_global
 
 PUBLIC = [

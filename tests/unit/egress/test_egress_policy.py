@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from ipaddress import ip_address
 
 import pytest
+
 from scout.egress import EgressPolicy, check_target_url
 from scout.errors import BlockedTarget, DnsFailed, InvalidUrl
 from scout.settings import Settings, get_settings

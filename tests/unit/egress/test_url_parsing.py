@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from scout.egress import MAX_URL_LENGTH, parse_target_url
 from scout.errors import InvalidUrl
-
 from tests.unit.egress.url_cases import CANONICAL, REFUSED
 
 
