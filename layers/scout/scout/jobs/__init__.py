@@ -1,0 +1,1 @@
+"""Job boards: ATS adapters, polling, sync into the store, and the jobs HTTP API."""
