@@ -10,7 +10,7 @@ postings (see ``ats_payloads``), so a test or benchmark sets up exactly what it 
 
 Quirks a test can turn on: ``workday_offset_clamp`` (offsets at or past it answer page one
 again), ``greenhouse_total_drift`` (meta.total off by that much), ``lever_ignores_skip``,
-``lever_max_limit``.
+``page_size_cap``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class FakeAts:
     pages: dict[str, str] = field(default_factory=dict)
     workday_offset_clamp: int | None = None
     greenhouse_total_drift: int = 0
-    lever_max_limit: int | None = None
+    # The most postings any page holds, whatever the client asks for (Lever, SmartRecruiters, Workday).
+    page_size_cap: int | None = None
     lever_ignores_skip: bool = False
 
     def server(self, **options: Any) -> LoopbackServer:
@@ -64,6 +65,9 @@ class FakeAts:
             return Response.html(self.pages[request.path])
         return Response.html("<html><body>Not Found</body></html>", status=404)
 
+    def _capped(self, limit: int) -> int:
+        return limit if self.page_size_cap is None else min(limit, self.page_size_cap)
+
     def _greenhouse(self, request: Request, board: str) -> Response:
         if board not in self.greenhouse:
             return Response.json({"status": 404, "error": "Job not found"}, status=404)
@@ -82,8 +86,7 @@ class FakeAts:
             return Response.html("<html><body>Jobs</body></html>")
         skip = 0 if self.lever_ignores_skip else int(request.param("skip", "0") or 0)
         limit = int(request.param("limit", "0") or 0) or len(self.lever[board])
-        if self.lever_max_limit is not None:
-            limit = min(limit, self.lever_max_limit)
+        limit = self._capped(limit)
         return Response.json(self.lever[board][skip : skip + limit])
 
     def _ashby(self, request: Request, board: str) -> Response:
@@ -104,7 +107,7 @@ class FakeAts:
             return Response.json({"errorCode": "HTTP_400", "message": "limit too large"}, status=400)
         if self.workday_offset_clamp is not None and offset >= self.workday_offset_clamp:
             offset = 0
-        page = postings[offset : offset + limit]
+        page = postings[offset : offset + self._capped(limit)]
         # Workday only counts on the first page; later pages say 0.
         total = len(postings) if body.get("offset", 0) == 0 else 0
         return Response.json({"total": total, "jobPostings": page, "facets": [], "userAuthenticated": False})
@@ -112,7 +115,7 @@ class FakeAts:
     def _smartrecruiters(self, request: Request, board: str) -> Response:
         postings = self.smartrecruiters.get(board, [])
         offset = int(request.param("offset", "0") or 0)
-        limit = min(int(request.param("limit", "10") or 10), SMARTRECRUITERS_MAX_LIMIT)
+        limit = self._capped(min(int(request.param("limit", "10") or 10), SMARTRECRUITERS_MAX_LIMIT))
         return Response.json(
             {
                 "offset": offset,

@@ -65,6 +65,20 @@ async def test_lever_site_that_ignores_skip_is_never_complete() -> None:
         assert len(env.server.stats.requests) == 2
 
 
+async def test_smartrecruiters_pages_past_a_server_page_cap_to_total_found() -> None:
+    # Given a server that sends at most 30 postings a page although 100 are asked for
+    fake = FakeAts(
+        smartrecruiters={"Acme": [smartrecruiters_posting(n) for n in range(70)]}, page_size_cap=30
+    )
+    async with serving(fake) as env:
+        result = await fetch_board(
+            "smartrecruiters", "Acme", client=env.client, settings=env.settings, policy=quick_policy()
+        )
+        assert result.complete
+        assert len(result.postings) == 70
+        assert [request.param("offset") for request in env.server.stats.requests] == ["0", "30", "60"]
+
+
 async def test_ashby_board_is_fetched_with_compensation() -> None:
     fake = FakeAts(ashby={"lumen": fixture_json("ashby_job_board.json")["jobs"]})
     async with serving(fake) as env:

@@ -116,6 +116,14 @@ async def test_paging_with_a_total_stops_at_the_total() -> None:
     assert result.reported_total == 20
 
 
+async def test_a_server_capping_its_page_size_is_still_paged_to_the_total() -> None:
+    # Given pages of 10 asked for, but the server sends at most 4
+    got, result = await collect(pages_of(items(10), 4, total=10), 10)
+    assert len(got) == 10
+    assert result.complete
+    assert result.pages == 3
+
+
 async def test_fewer_postings_than_the_total_is_incomplete() -> None:
     got, result = await collect(pages_of(items(15), 10, total=18), 10)
     assert len(got) == 15

@@ -324,7 +324,8 @@ async def collect_offset_pages(
 ) -> list[Any]:
     """Every item of an offset-paged listing, with doubts recorded on ``builder``.
 
-    Stops at the ATS's total when it gives one, otherwise at the first short page. A page made
+    Stops at the ATS's total when it gives one (or an empty page), otherwise at the first short
+    page. A page made
     only of items already seen means the ATS stopped paging (Workday repeats page one past its
     offset clamp; a board ignoring ``skip`` does the same): that, a count that does not match
     the total, or running out of pages, makes the fetch incomplete.
@@ -346,7 +347,8 @@ async def collect_offset_pages(
         seen.update(k for k in keys if k is not None)
         offset += len(page.items)
         total = builder.reported_total
-        if not page.items or (total is not None and offset >= total) or len(page.items) < page_size:
+        # With a total, a short page may just be a server-side page cap: keep going to the total.
+        if not page.items or (offset >= total if total is not None else len(page.items) < page_size):
             break
     else:
         builder.incomplete(f"stopped after {max_pages} pages at offset {offset}")
