@@ -74,3 +74,52 @@ class BlockedTarget(BadRequest):
 
 class DnsFailed(BadRequest):
     code = "dns_failed"
+
+
+class UnsupportedAts(BadRequest):
+    code = "unsupported_ats"
+
+
+class InvalidBoard(BadRequest):
+    """A board id that cannot belong to its ATS kind (checked before any request)."""
+
+    code = "invalid_board"
+
+
+class AtsError(UpstreamFailed):
+    """A job board could not be fetched completely enough to be trusted."""
+
+    code = "ats_unavailable"
+
+
+class AtsNotFound(AtsError):
+    """The ATS says the board does not exist (or no longer does)."""
+
+    code = "ats_not_found"
+    status = 404
+
+
+class AtsUnavailable(AtsError):
+    """The ATS kept failing (5xx, refused or dropped connections) after retries."""
+
+    code = "ats_unavailable"
+
+
+class AtsBadResponse(AtsError):
+    """The ATS answered, but not with the documented shape (HTML, truncated JSON, garbage)."""
+
+    code = "ats_bad_response"
+
+
+class AtsTimeout(AtsError):
+    code = "ats_timeout"
+    status = 504
+
+
+class AtsRateLimited(AtsError):
+    code = "ats_rate_limited"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

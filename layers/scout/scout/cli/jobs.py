@@ -1,0 +1,125 @@
+"""``scout fetch`` and ``scout detect``: one board, fetched or recognised, nothing stored.
+
+Each command is added by its own ``_add_*`` function from :func:`register`; further job
+commands (``poll``) add theirs the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from scout import runtime
+from scout.errors import ScoutError
+from scout.jobs.posting import ATS_KINDS, Posting
+from scout.jobs.results import FetchResult
+from scout.settings import Settings, get_settings
+
+
+def register(subparsers: Any) -> None:
+    for add in COMMANDS:
+        add(subparsers)
+
+
+def _add_fetch(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "fetch", help="fetch one job board, normalise and print its postings (stores nothing)"
+    )
+    parser.add_argument("--ats", required=True, choices=ATS_KINDS, help="the board's ATS kind")
+    parser.add_argument(
+        "--board",
+        required=True,
+        help="board token / site / company id; the careers URL for workday and jsonld",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON posting per line")
+    parser.set_defaults(func=run_fetch)
+
+
+def _add_detect(subparsers: Any) -> None:
+    parser = subparsers.add_parser("detect", help="recognise the ATS kind and board of a careers URL")
+    parser.add_argument("url", help="a careers page, job page or board URL")
+    parser.add_argument(
+        "--no-fetch", action="store_true", help="decide from the URL alone, never fetch the page"
+    )
+    parser.set_defaults(func=run_detect)
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_fetch, _add_detect]
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from scout.jobs.boards import fetch_board  # the adapters load only for this command
+
+    try:
+        result = runtime.run(fetch_board(args.ats, args.board, settings=_settings()))
+    except ScoutError as exc:
+        return _fail("fetch", exc)
+    if args.json:
+        for posting in result.postings:
+            sys.stdout.write(posting.model_dump_json() + "\n")
+    else:
+        _print_table(result.postings, sys.stdout)
+    _print_summary(result, sys.stderr)
+    return 0
+
+
+def run_detect(args: argparse.Namespace) -> int:
+    from scout.jobs.detect import detect_board
+
+    try:
+        detected = runtime.run(detect_board(args.url, settings=_settings(), fetch_page=not args.no_fetch))
+    except ScoutError as exc:
+        return _fail("detect", exc)
+    print(json.dumps({"ats": detected.ats, "board": detected.board}))
+    return 0
+
+
+def _settings() -> Settings:
+    """The environment's settings; ``ALLOWED_HOSTS`` may be unset, as these commands serve nothing."""
+    try:
+        return get_settings()
+    except RuntimeError as configuration_error:
+        try:
+            return Settings(ALLOWED_HOSTS="localhost")
+        except ValidationError:
+            raise configuration_error from None
+
+
+def _fail(command: str, error: ScoutError) -> int:
+    print(f"scout {command}: {error.code}: {error.message}", file=sys.stderr)
+    return 1
+
+
+def _print_table(postings: list[Posting], out: TextIO) -> None:
+    columns = (("ID", 14), ("TITLE", 44), ("LOCATION", 28), ("WORKPLACE", 9), ("TYPE", 9), ("POSTED", 10))
+    out.write("  ".join(name.ljust(width) for name, width in columns).rstrip() + "\n")
+    for posting in postings:
+        cells = (
+            posting.external_id,
+            posting.title,
+            posting.location or "",
+            posting.workplace_type or "",
+            posting.employment_type or "",
+            posting.posted_at.date().isoformat() if posting.posted_at else "",
+        )
+        out.write(
+            "  ".join(_fit(cell, width) for cell, (_, width) in zip(cells, columns, strict=True)).rstrip()
+        )
+        out.write("\n")
+
+
+def _fit(text: str, width: int) -> str:
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_summary(result: FetchResult, out: TextIO) -> None:
+    state = "complete" if result.complete else "INCOMPLETE"
+    total = f", board reports {result.reported_total}" if result.reported_total is not None else ""
+    out.write(f"{len(result.postings)} postings from {result.ats} {result.board} ({state}{total})\n")
+    for warning in result.warnings:
+        out.write(f"warning: {warning}\n")

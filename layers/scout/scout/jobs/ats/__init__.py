@@ -1,0 +1,1 @@
+"""One module per ATS kind, each with the same shape: an ``ADAPTER`` (see ``adapter.py``)."""

@@ -1,0 +1,74 @@
+"""Fetching one job board: the entry point the CLI and the poller call.
+
+``fetch_board`` takes the ATS kind and board id of a source, fetches every page through
+the kind's adapter and returns a :class:`~scout.jobs.results.FetchResult`, or raises an
+:class:`~scout.errors.AtsError` (``ats_not_found``, ``ats_unavailable``, ``ats_bad_response``,
+``ats_timeout``, ``ats_rate_limited``). It is safe to run many at once on one loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import httpx
+
+from scout.errors import UnsupportedAts
+from scout.jobs import clients
+from scout.jobs.ats import ashby, greenhouse, jsonld, lever, smartrecruiters, workday
+from scout.jobs.ats.adapter import AtsAdapter
+from scout.jobs.fetching import DEFAULT_POLICY, AtsSession, FetchPolicy
+from scout.jobs.posting import ATS_KINDS
+from scout.jobs.results import FetchResult
+from scout.settings import Settings, get_settings
+
+ADAPTERS: Mapping[str, AtsAdapter] = MappingProxyType(
+    {
+        adapter.kind: adapter
+        for adapter in (
+            greenhouse.ADAPTER,
+            lever.ADAPTER,
+            ashby.ADAPTER,
+            workday.ADAPTER,
+            smartrecruiters.ADAPTER,
+            jsonld.ADAPTER,
+        )
+    }
+)
+assert tuple(ADAPTERS) == ATS_KINDS
+
+
+def adapter_for(kind: str) -> AtsAdapter:
+    adapter = ADAPTERS.get(kind.strip().lower() if isinstance(kind, str) else kind)
+    if adapter is None:
+        raise UnsupportedAts(f"{kind!r} is not an ATS kind scout knows ({', '.join(ATS_KINDS)})")
+    return adapter
+
+
+def canonical_board(kind: str, board: str) -> str:
+    """The board id as scout stores it; raises ``InvalidBoard`` / ``UnsupportedAts``."""
+    return adapter_for(kind).canonical_board(board)
+
+
+async def fetch_board(
+    kind: str,
+    board: str,
+    *,
+    client: httpx.AsyncClient | None = None,
+    settings: Settings | None = None,
+    policy: FetchPolicy | None = None,
+) -> FetchResult:
+    """Every open posting on one board, normalised, and whether that list is complete.
+
+    ``client`` defaults to the pooled production client for the kind (the egress-guarded one
+    for careers pages); tests pass their own. ``policy`` sets retries, timeouts and caps.
+    """
+    adapter = adapter_for(kind)
+    board_id = adapter.canonical_board(board)
+    settings = settings or get_settings()
+    if client is None:
+        client = (
+            clients.careers_page_client(settings) if adapter.kind == "jsonld" else clients.ats_api_client()
+        )
+    session = AtsSession(client, adapter.kind, policy or DEFAULT_POLICY)
+    return await adapter.fetch(board_id, session, settings)

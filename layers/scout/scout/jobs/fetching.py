@@ -1,0 +1,378 @@
+"""Requests to job boards: concurrency caps, timeouts, retries, strict decoding, offset paging.
+
+Adapters never call httpx directly; they go through :class:`AtsSession`, so every ATS gets the
+same behaviour: per-host and overall concurrency caps, per-kind timeouts, retries on 429, 5xx
+and transport errors (exponential backoff with full jitter, ``Retry-After`` honoured but
+clamped), no retry on other 4xx, and an :class:`~scout.errors.AtsError` for every failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+
+from scout.errors import AtsBadResponse, AtsError, AtsNotFound, AtsRateLimited, AtsTimeout, AtsUnavailable
+from scout.jobs.results import FetchResultBuilder
+
+_RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+class ConcurrencyLimits:
+    """At most ``per_host`` requests in flight to one host, ``total`` overall.
+
+    The poller fetches hundreds of boards at once and most of them live on a handful of ATS
+    hosts; the caps keep scout polite to each host and keep waiting in these semaphores rather
+    than in httpx's pool (whose pool timeout would turn a queue into errors). Semaphores belong
+    to an event loop, so each loop gets its own set.
+    """
+
+    def __init__(self, *, per_host: int = 6, total: int = 20) -> None:
+        if per_host < 1 or total < 1:
+            raise ValueError("concurrency limits must be at least 1")
+        self.per_host = per_host
+        self.total = total
+        self._by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, dict[str, asyncio.Semaphore]]
+        ] = weakref.WeakKeyDictionary()
+
+    @asynccontextmanager
+    async def slot(self, origin: str) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        if loop not in self._by_loop:
+            self._by_loop[loop] = (asyncio.Semaphore(self.total), {})
+        overall, hosts = self._by_loop[loop]
+        per_host = hosts.setdefault(origin, asyncio.Semaphore(self.per_host))
+        # Host first: a request waiting for its host never holds one of the overall slots.
+        async with per_host, overall:
+            yield
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How hard to try. Tests shrink the delays; production uses :data:`DEFAULT_POLICY`."""
+
+    attempts: int = 4
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 8.0
+    retry_after_max_seconds: float = 30.0
+    timeout_seconds: float = 15.0
+    # Ashby's posting API has a latency floor of about ten seconds on large boards.
+    read_timeout_seconds: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({"ashby": 35.0})
+    )
+    max_pages: int = 500
+    max_json_bytes: int = 64 * 1024 * 1024
+    max_page_bytes: int = 8 * 1024 * 1024
+    limits: ConcurrencyLimits = field(default_factory=ConcurrencyLimits)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    jitter: Callable[[float, float], float] = random.uniform
+
+    def timeout_for(self, kind: str) -> httpx.Timeout:
+        read = self.read_timeout_seconds.get(kind, self.timeout_seconds)
+        return httpx.Timeout(self.timeout_seconds, read=read, pool=max(60.0, read))
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: anywhere between zero and the exponential ceiling for this attempt."""
+        ceiling = min(self.backoff_max_seconds, self.backoff_base_seconds * 2 ** (attempt - 1))
+        return self.jitter(0.0, ceiling)
+
+
+DEFAULT_POLICY = FetchPolicy()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    status: int
+    content_type: str
+    content: bytes
+    encoding: str | None
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding or "utf-8", errors="replace")
+
+
+class AtsSession:
+    """One board's requests: the injected client plus the policy for this ATS kind."""
+
+    def __init__(self, client: httpx.AsyncClient, kind: str, policy: FetchPolicy = DEFAULT_POLICY) -> None:
+        self.client = client
+        self.kind = kind
+        self.policy = policy
+
+    async def get_json(self, url: str, *, params: Mapping[str, str | int] | None = None) -> Any:
+        fetched = await self.request("GET", url, params=params, accept="application/json")
+        return decode_json(fetched, self.kind)
+
+    async def post_json(self, url: str, body: Any, *, follow_redirects: bool = True) -> Any:
+        fetched = await self.request(
+            "POST", url, json_body=body, accept="application/json", follow_redirects=follow_redirects
+        )
+        return decode_json(fetched, self.kind)
+
+    async def get_page(self, url: str) -> Fetched:
+        return await self.request(
+            "GET", url, accept="text/html,application/xhtml+xml", max_bytes=self.policy.max_page_bytes
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json_body: Any = None,
+        accept: str,
+        follow_redirects: bool = True,
+        max_bytes: int | None = None,
+    ) -> Fetched:
+        policy = self.policy
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                return await self._attempt(
+                    method,
+                    url,
+                    params,
+                    json_body,
+                    accept,
+                    follow_redirects,
+                    max_bytes or policy.max_json_bytes,
+                )
+            except _Retryable as retryable:
+                if attempt == policy.attempts:
+                    raise retryable.error from retryable.__cause__
+                delay = retryable.retry_after
+                await policy.sleep(delay if delay is not None else policy.backoff(attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str | int] | None,
+        json_body: Any,
+        accept: str,
+        follow_redirects: bool,
+        max_bytes: int,
+    ) -> Fetched:
+        where = f"{self.kind} {method} {_without_query(url)}"
+        parsed = httpx.URL(url)
+        origin = f"{parsed.host}:{parsed.port or parsed.scheme}"
+        try:
+            async with (
+                self.policy.limits.slot(origin),
+                self.client.stream(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers={"Accept": accept},
+                    follow_redirects=follow_redirects,
+                    timeout=self.policy.timeout_for(self.kind),
+                ) as response,
+            ):
+                self._check_status(response, where)
+                content = await _read_capped(response, max_bytes, where)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(AtsTimeout(f"{where} timed out ({type(exc).__name__})")) from exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise _Retryable(AtsUnavailable(f"{where} failed: {type(exc).__name__}: {exc}")) from exc
+        except httpx.HTTPError as exc:  # unsupported scheme, invalid URL, too many redirects ...
+            raise AtsBadResponse(f"{where} could not be requested: {type(exc).__name__}: {exc}") from exc
+        return Fetched(
+            url=str(response.url),
+            status=response.status_code,
+            content_type=response.headers.get("content-type", ""),
+            content=content,
+            encoding=response.charset_encoding,
+        )
+
+    def _check_status(self, response: httpx.Response, where: str) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        if status in _RETRYABLE_STATUSES:
+            retry_after = (
+                parse_retry_after(response.headers.get("retry-after"), self.policy.retry_after_max_seconds)
+                if status in _RETRY_AFTER_STATUSES
+                else None
+            )
+            error: AtsError
+            if status == 429:
+                error = AtsRateLimited(
+                    f"{where} was rate limited (HTTP 429)", retry_after_seconds=retry_after
+                )
+            else:
+                error = AtsUnavailable(f"{where} answered HTTP {status}")
+            raise _Retryable(error, retry_after)
+        if status in (404, 410):
+            raise AtsNotFound(f"{where} answered HTTP {status}: the board does not exist")
+        if 300 <= status < 400:
+            location = response.headers.get("location", "?")
+            raise AtsBadResponse(f"{where} redirected (HTTP {status}) to {location} instead of answering")
+        raise AtsBadResponse(f"{where} answered HTTP {status}")
+
+
+class _Retryable(Exception):
+    """Internal: a failure worth another attempt; never escapes this module."""
+
+    def __init__(self, error: AtsError, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int, where: str) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise AtsBadResponse(f"{where} answer is {declared} bytes, over the {max_bytes}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise AtsBadResponse(f"{where} answer is over the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_retry_after(value: str | None, maximum: float, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), within [0, maximum]."""
+    if not value:
+        return None
+    text = value.strip()
+    seconds: float
+    if text.replace(".", "", 1).isdigit():
+        seconds = float(text)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), maximum)
+
+
+def decode_json(fetched: Fetched, kind: str) -> Any:
+    """The JSON body, or :class:`AtsBadResponse` for HTML, truncated or otherwise broken bodies."""
+    where = f"{kind} {_without_query(fetched.url)}"
+    body = fetched.content.lstrip()
+    if not body:
+        raise AtsBadResponse(f"{where} answered with an empty body instead of JSON")
+    if body[:1] == b"<":
+        kind_of = fetched.content_type.split(";")[0].strip() or "markup"
+        raise AtsBadResponse(f"{where} answered with HTML ({kind_of}) instead of JSON: {_snippet(body)}")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AtsBadResponse(f"{where} answered with broken JSON ({exc}): {_snippet(body)}") from None
+
+
+def expect_object(data: Any, what: str, kind: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise AtsBadResponse(f"{kind}: expected {what} to be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def expect_list(data: Any, what: str, kind: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise AtsBadResponse(f"{kind}: expected {what} to be a JSON array, got {type(data).__name__}")
+    return data
+
+
+def expect_count(data: Any, what: str, kind: str) -> int | None:
+    """A non-negative integer count, None when absent; garbage is a bad response."""
+    if data is None:
+        return None
+    if isinstance(data, bool) or not isinstance(data, int) or data < 0:
+        raise AtsBadResponse(f"{kind}: expected {what} to be a count, got {data!r}")
+    return data
+
+
+# --- offset paging -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int | None = None
+
+
+async def collect_offset_pages(
+    fetch_page: Callable[[int], Awaitable[Page]],
+    *,
+    page_size: int,
+    key: Callable[[Any], str | None],
+    builder: FetchResultBuilder,
+    max_pages: int,
+    total_on_every_page: bool = True,
+) -> list[Any]:
+    """Every item of an offset-paged listing, with doubts recorded on ``builder``.
+
+    Stops at the ATS's total when it gives one (or an empty page), otherwise at the first short
+    page. A page made
+    only of items already seen means the ATS stopped paging (Workday repeats page one past its
+    offset clamp; a board ignoring ``skip`` does the same): that, a count that does not match
+    the total, or running out of pages, makes the fetch incomplete.
+    """
+    items: list[Any] = []
+    seen: set[str] = set()
+    offset = 0
+    while builder.pages < max_pages:
+        page = await fetch_page(offset)
+        builder.pages += 1
+        _track_total(builder, page, total_on_every_page)
+        keys = [key(item) for item in page.items]
+        if offset > 0 and keys and all(k is not None and k in seen for k in keys):
+            builder.incomplete(
+                f"page at offset {offset} only repeats postings already fetched: the board stops paging there"
+            )
+            break
+        items += [item for item, k in zip(page.items, keys, strict=True) if k is None or k not in seen]
+        seen.update(k for k in keys if k is not None)
+        offset += len(page.items)
+        total = builder.reported_total
+        # With a total, a short page may just be a server-side page cap: keep going to the total.
+        if not page.items or (offset >= total if total is not None else len(page.items) < page_size):
+            break
+    else:
+        builder.incomplete(f"stopped after {max_pages} pages at offset {offset}")
+    if builder.reported_total is not None and offset != builder.reported_total:
+        builder.incomplete(
+            f"the board reports {builder.reported_total} postings but paging returned {offset}"
+        )
+    return items
+
+
+def _track_total(builder: FetchResultBuilder, page: Page, total_on_every_page: bool) -> None:
+    if builder.pages == 1:
+        builder.reported_total = page.total
+    elif total_on_every_page and page.total is not None and page.total != builder.reported_total:
+        builder.incomplete(
+            f"the board's total changed from {builder.reported_total} to {page.total} while paging"
+        )
+        builder.reported_total = page.total
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _snippet(body: bytes) -> str:
+    text = body[:80].decode("utf-8", errors="replace")
+    return repr(" ".join(text.split()))
