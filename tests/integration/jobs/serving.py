@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
 from scout.jobs.fetching import ConcurrencyLimits, FetchPolicy
 from scout.settings import Settings
-
 from tests.support.fake_ats import FakeAts, settings_for
 from tests.support.http_server import LoopbackServer
 

@@ -6,7 +6,6 @@ import asyncio
 
 from scout.jobs.boards import fetch_board
 from scout.jobs.fetching import ConcurrencyLimits
-
 from tests.integration.jobs.serving import quick_policy, serving
 from tests.support.ats_payloads import greenhouse_job
 from tests.support.fake_ats import FakeAts

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from scout.errors import BlockedTarget
 from scout.jobs.detect import detect_board
-
 from tests.integration.jobs.serving import quick_policy, serving
 from tests.support.ats_payloads import fixture_text
 from tests.support.fake_ats import FakeAts, settings_for

@@ -6,10 +6,10 @@ Runs once ``scout.egress`` is present (it is built on another branch).
 from __future__ import annotations
 
 import pytest
+
 from scout.errors import BlockedTarget
 from scout.jobs import clients
 from scout.jobs.boards import fetch_board
-
 from tests.integration.jobs.serving import quick_policy
 from tests.support.ats_payloads import fixture_text
 from tests.support.fake_ats import FakeAts, settings_for

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from scout.jobs.boards import fetch_board
-
 from tests.integration.jobs.serving import quick_policy, serving
 from tests.support.ats_payloads import (
     fixture_json,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from scout.errors import AtsNotFound
 from scout.jobs.boards import fetch_board
-
 from tests.integration.jobs.serving import quick_policy
 from tests.support.ats_payloads import lever_posting
 from tests.support.fake_ats import FakeAts, settings_for

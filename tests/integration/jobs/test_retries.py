@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from scout.errors import AtsBadResponse, AtsNotFound, AtsRateLimited, AtsTimeout, AtsUnavailable
 from scout.jobs.boards import fetch_board
-
 from tests.integration.jobs.serving import RecordedSleep, quick_policy, serving
 from tests.support.ats_payloads import greenhouse_job, lever_posting
 from tests.support.fake_ats import FakeAts

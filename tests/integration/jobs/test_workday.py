@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from scout.errors import AtsBadResponse
 from scout.jobs.boards import fetch_board
-
 from tests.integration.jobs.serving import quick_policy, serving
 from tests.support.ats_payloads import workday_posting
 from tests.support.fake_ats import FakeAts

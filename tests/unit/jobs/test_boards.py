@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from scout.errors import InvalidBoard, UnsupportedAts
 from scout.jobs.boards import ADAPTERS, canonical_board, fetch_board
 from scout.jobs.posting import ATS_KINDS
-
 from tests.support.fake_ats import settings_for
 
 

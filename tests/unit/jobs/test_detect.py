@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from scout.errors import InvalidUrl
 from scout.jobs.detect import detect_embedded, detect_from_url, parse_careers_url
 

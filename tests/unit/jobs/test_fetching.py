@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
+
 from scout.errors import AtsBadResponse
 from scout.jobs.fetching import (
     Fetched,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from scout.errors import InvalidBoard
 from scout.jobs.ats import jsonld
 from scout.jobs.ld_json import scan_job_postings
 from scout.jobs.posting import Posting
-
 from tests.support.ats_payloads import fixture_text
 
 BOARD = "https://careers.brightwater.example/"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from scout.jobs.ld_json import ld_json_blocks, parse_block, scan_job_postings
-
 from tests.support.ats_payloads import fixture_text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from scout.jobs.normalising import (
     is_workplace_only,
     parse_amount,

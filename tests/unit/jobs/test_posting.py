@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
+
 from scout.jobs.posting import Posting
 from scout.jobs.results import FetchResult, FetchResultBuilder
 

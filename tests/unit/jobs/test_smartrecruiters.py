@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from scout.jobs.ats import smartrecruiters
 from scout.jobs.posting import Posting
-
 from tests.support.ats_payloads import fixture_json
 
 

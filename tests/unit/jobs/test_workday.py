@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from scout.errors import InvalidBoard
 from scout.jobs.ats import workday
-
 from tests.support.ats_payloads import fixture_json
 
 NOW = datetime(2024, 6, 12, 15, 0, tzinfo=UTC)
