@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     poll_queue_url: str | None = Field(default=None, validation_alias="POLL_QUEUE_URL")
     reports_bucket: str | None = Field(default=None, validation_alias="REPORTS_BUCKET")
 
+    # Polling job boards. A poll (fetch + sync) of one source must finish within the deadline;
+    # a claimed source is leased for POLL_LEASE_SECONDS so it is not enqueued again meanwhile.
+    poll_deadline_seconds: float = Field(default=60.0, gt=0, le=900, validation_alias="POLL_DEADLINE_SECONDS")
+    poll_lease_seconds: int = Field(default=3600, ge=60, le=86400, validation_alias="POLL_LEASE_SECONDS")
+
     # ATS base URLs: scheme and host only; adapters add the documented paths.
     greenhouse_api_url: str = Field(
         default="https://boards-api.greenhouse.io", validation_alias="GREENHOUSE_API_URL"
