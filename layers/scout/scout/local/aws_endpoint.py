@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import httpx
 from botocore.config import Config
 
 from scout.local.environment import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalNames
@@ -34,6 +35,7 @@ class LocalAwsEndpoint:
     def start(self) -> str:
         from moto.server import ThreadedMotoServer  # a heavy import, needed only here
 
+        _redeliver_fifo_groups_in_order()
         # Werkzeug logs every request at INFO; the local stack's console is for the functions.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
@@ -41,6 +43,8 @@ class LocalAwsEndpoint:
         host, port = server.get_host_and_port()
         self._server = server
         self.url = f"http://{host}:{port}"
+        # moto keeps its state per process, not per server: a new endpoint starts empty.
+        httpx.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
         return self.url
 
     def stop(self) -> None:
@@ -54,6 +58,32 @@ class LocalAwsEndpoint:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _redeliver_fifo_groups_in_order() -> None:
+    """Make moto hand back a FIFO group's returned messages in order, as SQS does.
+
+    moto (5.x) keeps a message whose visibility timeout expired in its "pending" set until a
+    receive walks past it, and a pending message locks its group: when two failed messages of a
+    group become visible together, the first is skipped and the second delivered alone. SQS
+    delivers them in order. Forgetting expired in-flight messages before each receive restores
+    that; with a moto that has no such internals this does nothing.
+    """
+    from moto.sqs.models import SQSBackend
+
+    original = SQSBackend.receive_message
+    if getattr(original, "_scout_fifo_order", False):
+        return
+
+    def receive_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = self.get_queue(queue_name)
+        pending = getattr(queue, "_pending_messages", None)
+        if isinstance(pending, set):
+            pending.difference_update([message for message in pending if message.visible])
+        return original(self, queue_name, *args, **kwargs)
+
+    receive_message._scout_fifo_order = True  # type: ignore[attr-defined]
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 def aws_client(service: str, endpoint_url: str, region: str) -> Any:

@@ -99,7 +99,7 @@ def invoke_function(options: InvokeOptions, out: TextIO, err: TextIO) -> int:
         sources = EnvironmentSources(names, options.environ, env_file, local_stack, dev_defaults(root))
         variables = function_environment(spec, sources).variables
         become_environment(spec, variables)
-        return _run(spec, options, names.region, names.account_id, out, err)
+        return _run(spec, options, names.region, names.account_id, _results_only(out), err)
 
 
 def become_environment(spec: FunctionSpec, variables: dict[str, str]) -> None:
@@ -110,6 +110,22 @@ def become_environment(spec: FunctionSpec, variables: dict[str, str]) -> None:
     os.chdir(spec.code_dir)
 
 
+def _results_only(out: TextIO) -> TextIO:
+    """Keep ``out`` for return values and send everything else written to it to stderr.
+
+    Like ``sam local invoke``: the function's logs (Powertools writes them to stdout) go to
+    stderr, so stdout holds exactly one JSON value per invocation.
+    """
+    try:
+        descriptor = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return out
+    out.flush()
+    results = os.fdopen(os.dup(descriptor), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), descriptor)
+    return results
+
+
 def _run(
     spec: FunctionSpec, options: InvokeOptions, region: str, account_id: str, out: TextIO, err: TextIO
 ) -> int:
@@ -118,6 +134,7 @@ def _run(
         handler = load_handler(spec.handler, [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)])
     except InitError as exc:
         out.write(json.dumps(exc.error) + "\n")
+        out.flush()
         err.write(f"{spec.logical_id}: init failed: {exc.error['errorType']}: {exc.error['errorMessage']}\n")
         return EXIT_FUNCTION_ERROR
     init_ms = (time.monotonic() - started) * 1000

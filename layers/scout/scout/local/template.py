@@ -179,6 +179,16 @@ class Template:
                 return spec
         return None
 
+    def function_for_event(self, event_file: Path) -> FunctionSpec | None:
+        """The function a sample event is for, by the ``events/<function_dir>_<what>.json`` name.
+
+        The longest function folder the file name starts with wins (``poll_worker_batch`` is for
+        ``poll_worker``, even next to a ``poll`` folder).
+        """
+        stem = event_file.stem
+        candidates = [spec for spec in self.functions.values() if stem.startswith(f"{spec.function_dir}_")]
+        return max(candidates, key=lambda spec: len(spec.function_dir), default=None)
+
     def triggered_functions(self) -> list[str]:
         """Functions that something in the stack invokes (a route, a queue or a schedule)."""
         ids = [route.function_id for route in self.routes]

@@ -64,6 +64,7 @@ def serve(config: dict[str, Any]) -> int:
     try:
         handler = load_handler(config["handler"], config["paths"])
     except InitError as exc:
+        _log_error(exc.error)
         send_message(write_fd, {"init_error": exc.error})
         return 1
     send_message(write_fd, {"ready": True, "init_ms": round((time.monotonic() - started) * 1000, 1)})
@@ -81,9 +82,17 @@ def serve(config: dict[str, Any]) -> int:
             account_id=config["account_id"],
         )
         outcome = call_handler(handler, request["event"], context)
+        if outcome.error is not None:
+            _log_error(outcome.error)
         sys.stdout.flush()
         sys.stderr.flush()
         send_message(write_fd, {"payload_json": outcome.payload_json, "error": outcome.error})
+
+
+def _log_error(error: dict[str, Any]) -> None:
+    # What the Lambda runtime writes to the function's log for an error.
+    trace = "".join(error.get("stackTrace") or [])
+    print(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n{trace}".rstrip(), file=sys.stderr)
 
 
 if __name__ == "__main__":
