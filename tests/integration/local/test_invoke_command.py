@@ -99,3 +99,16 @@ def test_a_template_problem_stops_invoke_before_running_anything(tmp_path: Path)
     assert result.returncode == 2
     assert "Fn: code folder missing (CodeUri) does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_handler_running_past_its_timeout_is_stopped(project: Path) -> None:
+    # Given a function with a 2 s timeout whose /slow route sleeps past it
+    event = json.loads((project / "events" / "echo_get_name.json").read_text())
+    event["rawPath"] = "/slow"
+    code, [output], log = invoke(project, "EchoFunction", "--repeat", "2", event=event)
+    # Then the invocation fails as a timeout and the session ends there
+    assert code == 1
+    assert isinstance(output, dict)
+    assert output["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 2.00 seconds" in output["errorMessage"]
+    assert "invocation 2/2" not in log

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import sys
 import threading
 import time
@@ -33,7 +34,7 @@ from scout.local.environment import (
     local_names,
     read_env_file,
 )
-from scout.local.lambda_runtime import InitError, LambdaContext, Outcome, call_handler, load_handler
+from scout.local.lambda_runtime import Handler, InitError, LambdaContext, Outcome, call_handler, load_handler
 from scout.local.template import FunctionSpec, load_template
 from scout.settings import get_settings
 
@@ -141,6 +142,7 @@ def _run(
     event = options.event
     if options.auth is not None:
         event = with_bearer_token(event, *options.auth)
+    runtime = _RuntimeThread(handler)
     status = EXIT_OK
     for number in range(1, options.repeat + 1):
         request_id = str(uuid.uuid4())
@@ -154,7 +156,7 @@ def _run(
             account_id=account_id,
         )
         began = time.monotonic()
-        outcome = _call_with_timeout(handler, event, context, spec.timeout_seconds)
+        outcome = runtime.call(event, context, spec.timeout_seconds)
         took_ms = (time.monotonic() - began) * 1000
         start_kind = f"cold start, init {init_ms:.0f} ms" if number == 1 else "warm, module already imported"
         verdict = "ok" if outcome.error is None else f"{outcome.error['errorType']}"
@@ -176,19 +178,27 @@ def _run(
     return status
 
 
-def _call_with_timeout(handler: Any, event: Any, context: LambdaContext, timeout_seconds: int) -> Outcome:
-    # One long-lived runtime thread would be closer to Lambda, but a fresh daemon thread per
-    # call is enough to enforce the timeout; scout.runtime's loop is not tied to a thread.
-    results: list[Outcome] = []
-    thread = threading.Thread(
-        target=lambda: results.append(call_handler(handler, event, context)), daemon=True
-    )
-    thread.start()
-    thread.join(timeout_seconds)
-    if results:
-        return results[0]
-    message = f"{context.aws_request_id} Task timed out after {timeout_seconds:.2f} seconds"
-    return Outcome(None, {"errorType": "Sandbox.Timedout", "errorMessage": message, "stackTrace": []})
+class _RuntimeThread:
+    """The one thread that runs the handler, as in a Lambda runtime; callers wait with a timeout."""
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._requests: queue.Queue[tuple[Any, LambdaContext]] = queue.Queue()
+        self._results: queue.Queue[Outcome] = queue.Queue()
+        threading.Thread(target=self._serve, name="lambda runtime", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            event, context = self._requests.get()
+            self._results.put(call_handler(self._handler, event, context))
+
+    def call(self, event: Any, context: LambdaContext, timeout_seconds: int) -> Outcome:
+        self._requests.put((event, context))
+        try:
+            return self._results.get(timeout=timeout_seconds)
+        except queue.Empty:
+            message = f"{context.aws_request_id} Task timed out after {timeout_seconds:.2f} seconds"
+            return Outcome(None, {"errorType": "Sandbox.Timedout", "errorMessage": message, "stackTrace": []})
 
 
 def with_bearer_token(event: Any, strategy: Strategy, subject: str) -> Any:
