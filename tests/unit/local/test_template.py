@@ -324,3 +324,31 @@ def test_dockerfile_shell_form_cmd_and_flags_on_copy_are_understood() -> None:
     facts = read_dockerfile("COPY --chown=1000 src/ /var/task/\nCMD app.handler\n")
     assert facts.command == ["app.handler"]
     assert facts.task_root_sources == ("src/",)
+
+
+def test_sample_events_belong_to_the_function_with_the_longest_matching_folder(tmp_path: Path) -> None:
+    # Given functions in folders poll and poll_worker
+    template = project(
+        tmp_path,
+        """
+        Poll:
+          Type: AWS::Serverless::Function
+          Properties: {CodeUri: functions/poll, Handler: app.handler}
+        PollWorker:
+          Type: AWS::Serverless::Function
+          Properties: {CodeUri: functions/poll_worker, Handler: app.handler}
+        """,
+        files={"functions/poll/app.py": HANDLER, "functions/poll_worker/app.py": HANDLER},
+    )
+    loaded = load_template(template)
+    # Then each event file name maps to the function whose folder it names
+    found = {
+        name: spec.logical_id if (spec := loaded.function_for_event(Path(f"events/{name}.json"))) else None
+        for name in ("poll_worker_batch", "poll_now", "pollster_x", "worker_batch")
+    }
+    assert found == {
+        "poll_worker_batch": "PollWorker",
+        "poll_now": "Poll",
+        "pollster_x": None,
+        "worker_batch": None,
+    }

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -230,12 +230,12 @@ class FunctionPool:
     identity: RuntimeIdentity
     max_environments: int = 2
     log_sink: LogSink | None = None
-    _idle: list[ExecutionEnvironment] = field(default_factory=list)
-    _all: set[ExecutionEnvironment] = field(default_factory=set)
-    _starting: int = 0
-    _closed: bool = False
-    _condition: threading.Condition = field(default_factory=threading.Condition)
-    last_init_error: dict[str, Any] | None = None
+    last_init_error: dict[str, Any] | None = field(default=None, init=False)
+    _idle: list[ExecutionEnvironment] = field(default_factory=list, init=False)
+    _all: set[ExecutionEnvironment] = field(default_factory=set, init=False)
+    _starting: int = field(default=0, init=False)
+    _closed: bool = field(default=False, init=False)
+    _condition: threading.Condition = field(default_factory=threading.Condition, init=False)
 
     def prewarm(self) -> InitFailed | None:
         """Start one environment now, so the first request is warm; the init error, if any."""
@@ -255,17 +255,7 @@ class FunctionPool:
             result = environment.invoke(event, request_id)
         finally:
             self._release(environment)
-        if cold:
-            return Invocation(
-                result.request_id,
-                result.payload,
-                result.error,
-                cold=True,
-                init_ms=environment.init_ms,
-                duration_ms=result.duration_ms,
-                timed_out=result.timed_out,
-            )
-        return result
+        return replace(result, cold=True, init_ms=environment.init_ms) if cold else result
 
     def environment_count(self) -> int:
         with self._condition:
