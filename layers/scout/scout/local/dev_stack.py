@@ -29,6 +29,7 @@ from scout.local.environment import (
     ResolvedEnvironment,
     function_environment,
     local_names,
+    parameter_values,
     read_env_file,
 )
 from scout.local.execution import FunctionPool, InitFailed, Invocation, RuntimeIdentity
@@ -79,7 +80,6 @@ class DevStack:
         self.init_errors: dict[str, InitFailed] = {}
         self.consumers: list[SqsConsumer] = []
         self.schedules: list[ScheduleRunner] = []
-        self._stopped = False
 
     @property
     def root(self) -> Path:
@@ -90,7 +90,7 @@ class DevStack:
         options = self.options
         template = load_template(options.template_path)
         env_file = read_env_file(options.env_file)
-        local_names(template, endpoint_url=None, parameter_overrides=options.parameter_overrides)
+        parameter_values(template, options.parameter_overrides)  # bad overrides stop us here, not later
         self.template = template
         self.gateway = HttpGateway(LOOPBACK, options.port, template.routes, self._invoke, self.log)
         try:
@@ -192,7 +192,6 @@ class DevStack:
                 step()
             except Exception as exc:  # one stuck part must not keep the others running
                 self.log(f"scout dev: while stopping: {exc}")
-        self._stopped = True
 
     # ---- banner ------------------------------------------------------------------------
 
