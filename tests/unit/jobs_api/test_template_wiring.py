@@ -100,3 +100,15 @@ def test_functions_that_enqueue_know_the_queue_and_may_send_to_it(
     assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["PollQueue", "QueueName"]}}} in function[
         "Policies"
     ]
+
+
+def test_the_local_stack_runs_the_poll_schedule_at_the_parameters_default() -> None:
+    from scout.local.template import load_template
+
+    template = load_template(ROOT / "template.yaml")
+    [schedule] = [
+        schedule for schedule in template.schedules if schedule.function_id == "PollSchedulerFunction"
+    ]
+    assert schedule.expression_text == "rate(15 minutes)"
+    assert schedule.expression is not None
+    assert schedule.enabled

@@ -222,6 +222,7 @@ class _TemplateReader:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     resource_types: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -243,7 +244,7 @@ class _TemplateReader:
                 continue
             resource_types[logical_id] = resource["Type"]
         self.resource_types = resource_types
-        parameters = self._parameters()
+        parameters = self.parameters = self._parameters()
         queues = {
             logical_id: queue
             for logical_id, kind in resource_types.items()
@@ -561,6 +562,9 @@ class _TemplateReader:
         self, where: str, function_id: str, event_name: str, properties: dict[str, Any], scheduler: bool
     ) -> Schedule | None:
         text = properties.get("ScheduleExpression" if scheduler else "Schedule")
+        if isinstance(text, dict) and set(text) == {"Ref"} and text["Ref"] in self.parameters:
+            # A rate kept as a template parameter (PollRate): its default runs locally.
+            text = self.parameters[text["Ref"]].default
         if not isinstance(text, str):
             self.problem(where, "needs a schedule expression (rate(...) or cron(...))")
             return None
