@@ -47,3 +47,17 @@ def alive(pid: int) -> bool:
 
 def kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
+
+
+def playwright_driver_pids() -> set[int]:
+    """Playwright driver processes started by this test process."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        if b"run-driver" not in _read(entry / "cmdline"):
+            continue
+        stat = _read(entry / "stat").rsplit(b")", 1)[-1].split()
+        if stat and int(stat[1]) == os.getpid():
+            pids.add(int(entry.name))
+    return pids

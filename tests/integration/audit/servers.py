@@ -103,11 +103,14 @@ Route = Callable[["_Handler"], Reply]
 class SiteServer:
     """A small website: a path -> reply table, with a log of what was asked for."""
 
-    def __init__(self, routes: dict[str, Route | Reply], *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, routes: dict[str, Route | Reply], *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.routes = routes
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._host = host
+        self._server = ThreadingHTTPServer((host, 0), _Handler)
         self._server.daemon_threads = True
         self._server.site = self  # type: ignore[attr-defined]
         if tls is not None:
@@ -116,7 +119,7 @@ class SiteServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
-        return f"{self._scheme}://127.0.0.1:{self._server.server_port}{path}"
+        return f"{self._scheme}://{self._host}:{self._server.server_port}{path}"
 
     def seen(self, path: str) -> list[SeenRequest]:
         with self._lock:

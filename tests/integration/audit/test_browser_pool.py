@@ -11,7 +11,7 @@ from scout.audit.browser_pool import BrowserPool
 from scout.audit.egress_gate import UncheckedEgress
 
 from tests.integration.audit.conftest import CHROMIUM
-from tests.integration.audit.processes import alive, browser_pids_using_tmpdir, kill
+from tests.integration.audit.processes import alive, browser_pids_using_tmpdir, kill, playwright_driver_pids
 from tests.integration.audit.servers import CLEAN_PAGE, Reply, SiteServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
@@ -102,6 +102,25 @@ async def test_killed_browser_is_relaunched_and_its_temporary_files_removed(
         assert response.ok
     assert pool.launches == 2
     assert not old_tmp_dir.exists()
+
+
+async def test_pool_recovers_when_playwright_driver_dies(pool: BrowserPool, site: SiteServer) -> None:
+    # Given a pool whose browser has served a scan, driven by its own Playwright driver
+    drivers_before = playwright_driver_pids()
+    async with pool.context() as context:
+        await (await context.new_page()).goto(site.url("/"))
+    [driver] = playwright_driver_pids() - drivers_before
+
+    # When the driver process dies (Playwright still reports the browser as connected)
+    kill(driver)
+    assert await until(lambda: not alive(driver))
+
+    # Then the next scan gets a new driver and browser, and works
+    async with pool.context() as context:
+        response = await (await context.new_page()).goto(site.url("/"))
+        assert response is not None
+        assert response.ok
+    assert pool.launches == 2
 
 
 async def test_idle_browser_is_shut_down_and_relaunched_on_demand(site: SiteServer) -> None:

@@ -35,6 +35,8 @@ async def test_worker_is_replaced_after_its_run_budget_and_leaves_nothing_behind
 
         # When it is given a second run
         second = await worker.run(site.url("/about"), "desktop", max_wait_for_load_ms=15_000)
+        second_tmp = worker.tmp_dir
+        assert second_tmp is not None
 
         # Then a fresh worker did it, and the old one, its Chrome and its files are gone
         assert worker.starts == 2
@@ -42,6 +44,8 @@ async def test_worker_is_replaced_after_its_run_budget_and_leaves_nothing_behind
         assert not alive(first_pid)
         assert not alive(first_chrome)
         assert not first_tmp.exists()
+        # And a run's report files do not outlive the run
+        assert list(second_tmp.glob("run-*")) == []
         # And both runs produced reports
         for run, form_factor in ((first, "mobile"), (second, "desktop")):
             assert run.summary.scores["accessibility"] is not None

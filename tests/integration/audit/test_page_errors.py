@@ -1,11 +1,13 @@
 """The browser half of a scan against servers that fail in the ways real sites do.
 
 Each failure must come out as the DESIGN §5 code a person can act on. These run the real
-scan browser without Lighthouse (which fails the same pages in its own, slower way).
+scan browser without Lighthouse (which fails the same pages in its own, slower way); so
+does the check that a very long page's screenshot is cut at the height limit.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -43,6 +45,9 @@ async def pool() -> AsyncIterator[BrowserPool]:
     await browsers.aclose()
 
 
+SCREENSHOT_MAX_HEIGHT = 2000
+
+
 async def audit(pool: BrowserPool, axe_script: AxeScript, url: str) -> PageAudit:
     return await audit_page(
         url,
@@ -52,7 +57,7 @@ async def audit(pool: BrowserPool, axe_script: AxeScript, url: str) -> PageAudit
         axe_script=axe_script,
         options=PageAuditOptions(
             navigation_timeout_seconds=NAVIGATION_TIMEOUT_SECONDS,
-            screenshot_max_height=2000,
+            screenshot_max_height=SCREENSHOT_MAX_HEIGHT,
             network_idle_seconds=1,
         ),
         progress=PageProgress(),
@@ -182,3 +187,22 @@ async def test_site_that_refuses_headless_browsers_gets_an_ordinary_chrome_visit
         assert "webdriver=false" in probe.query
         assert "Headless" not in probe.query
         assert "Chromium" in probe.query
+
+
+async def test_screenshot_of_a_very_long_page_stops_at_the_height_limit(
+    pool: BrowserPool, axe_script: AxeScript
+) -> None:
+    # Given a page far taller than the screenshot limit
+    long_page = CLEAN_PAGE.replace(
+        "<p>We bake bread.</p>", '<div style="height: 9000px">We bake bread.</div>'
+    )
+    with SiteServer({"/": Reply(body=long_page), "/favicon.ico": Reply(204)}) as site:
+        # When it is audited
+        audited = await audit(pool, axe_script, site.url("/"))
+
+    # Then the screenshot is full-page wide and exactly as tall as the limit allows
+    png = audited.screenshot_png
+    assert png is not None
+    assert png.startswith(b"\x89PNG")
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (DEVICES["desktop"].width, SCREENSHOT_MAX_HEIGHT)

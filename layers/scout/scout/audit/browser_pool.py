@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from scout.audit.chromium_flags import chromium_flags
 from scout.audit.egress_gate import EgressGate, UncheckedEgress
+from scout.audit.scratch_dirs import ScratchDirs
 from scout.observability import logger
 
 if TYPE_CHECKING:
@@ -31,6 +30,10 @@ if TYPE_CHECKING:
     from scout.settings import Settings
 
 _CLOSE_TIMEOUT_SECONDS = 10.0
+_PROBE_TIMEOUT_SECONDS = 5.0
+# Service workers would outlive the scan's page and fetch on their own; downloads would
+# write the site's files to disk.
+_CONTEXT_POLICY: dict[str, Any] = {"service_workers": "block", "accept_downloads": False}
 
 
 class BrowserPool:
@@ -48,7 +51,9 @@ class BrowserPool:
         self._launch_timeout_seconds = launch_timeout_seconds
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
+        self._unresponsive: Browser | None = None
         self._tmp_dir: Path | None = None
+        self._scratch = ScratchDirs("scout-chromium-")
         self._lock = asyncio.Lock()
         self._active_contexts = 0
         self._last_used = time.monotonic()
@@ -78,6 +83,10 @@ class BrowserPool:
             raise RuntimeError("the browser pool is closed")
         async with self._lock:
             browser = self._browser
+            if browser is not None and browser is self._unresponsive:
+                await self._retire_browser("unresponsive")
+                await self._stop_playwright()
+                browser = None
             if browser is not None and self._idle_for() >= self._idle_seconds:
                 # A frozen Lambda environment never ran the idle timer; a browser idle this
                 # long is retired before it is trusted with a scan.
@@ -96,12 +105,27 @@ class BrowserPool:
         self._cancel_idle_timer()
         self._active_contexts += 1
         try:
-            context = await browser.new_context(service_workers="block", accept_downloads=False, **options)
+            try:
+                context = await browser.new_context(**options, **_CONTEXT_POLICY)
+            except Exception:
+                # The browser died since the last scan and Playwright has not noticed yet;
+                # nothing of this scan has happened, so it may start over on a new browser.
+                if await _responsive(browser):
+                    raise
+                self._unresponsive = browser
+                browser = await self.browser()
+                context = await browser.new_context(**options, **_CONTEXT_POLICY)
             try:
                 yield context
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(context.close(), _CLOSE_TIMEOUT_SECONDS)
+        except Exception:
+            # Playwright keeps saying is_connected() when its driver process died, so a
+            # failed scan asks the browser directly; no answer means start over.
+            if not await _responsive(browser):
+                self._unresponsive = browser
+            raise
         finally:
             self._active_contexts -= 1
             self._last_used = time.monotonic()
@@ -113,31 +137,24 @@ class BrowserPool:
         self._cancel_idle_timer()
         async with self._lock:
             await self._retire_browser("pool closed")
-            playwright, self._playwright = self._playwright, None
-            if playwright is not None:
-                with contextlib.suppress(Exception):
-                    await playwright.stop()
+            await self._stop_playwright()
+            await self._scratch.sweep()
 
     async def _launch(self) -> Browser:
-        from playwright.async_api import async_playwright
-
-        if self._playwright is None:
-            self._playwright = await async_playwright().start()
-        tmp_dir = Path(tempfile.mkdtemp(prefix="scout-chromium-"))
+        await self._scratch.sweep()
+        tmp_dir = self._scratch.make()
         args = chromium_flags(headless_flag=False, extra=await self._egress.browser_args())
         try:
-            browser = await self._playwright.chromium.launch(
-                executable_path=self._chromium_path,
-                headless=True,
-                args=args,
-                env={**os.environ, "TMPDIR": str(tmp_dir)},
-                timeout=self._launch_timeout_seconds * 1000,
-                handle_sigint=False,
-                handle_sigterm=False,
-                handle_sighup=False,
-            )
+            try:
+                browser = await self._launch_browser(args, tmp_dir)
+            except Exception:
+                if self._playwright is None:
+                    raise
+                # Playwright's own driver process may be what died; start a new one, once.
+                await self._stop_playwright()
+                browser = await self._launch_browser(args, tmp_dir)
         except BaseException:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+            await asyncio.shield(self._scratch.remove(tmp_dir))
             raise
         self._browser = browser
         self._tmp_dir = tmp_dir
@@ -146,15 +163,38 @@ class BrowserPool:
         logger.info("browser launched", extra={"browser_version": browser.version, "launches": self.launches})
         return browser
 
+    async def _launch_browser(self, args: list[str], tmp_dir: Path) -> Browser:
+        from playwright.async_api import async_playwright
+
+        if self._playwright is None:
+            self._playwright = await async_playwright().start()
+        return await self._playwright.chromium.launch(
+            executable_path=self._chromium_path,
+            headless=True,
+            args=args,
+            env={**os.environ, "TMPDIR": str(tmp_dir)},
+            timeout=self._launch_timeout_seconds * 1000,
+            handle_sigint=False,
+            handle_sigterm=False,
+            handle_sighup=False,
+        )
+
+    async def _stop_playwright(self) -> None:
+        playwright, self._playwright = self._playwright, None
+        if playwright is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(playwright.stop(), _CLOSE_TIMEOUT_SECONDS)
+
     async def _retire_browser(self, reason: str) -> None:
         browser, self._browser = self._browser, None
+        self._unresponsive = None
         tmp_dir, self._tmp_dir = self._tmp_dir, None
         if browser is not None:
             logger.info("browser retired", extra={"reason": reason})
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(browser.close(), _CLOSE_TIMEOUT_SECONDS)
         if tmp_dir is not None:
-            await asyncio.to_thread(shutil.rmtree, tmp_dir, True)
+            await self._scratch.remove(tmp_dir)
 
     def _idle_for(self) -> float:
         return time.monotonic() - self._last_used if self._active_contexts == 0 else 0.0
@@ -179,3 +219,13 @@ class BrowserPool:
         async with self._lock:
             if self._active_contexts == 0 and self._idle_for() >= self._idle_seconds:
                 await self._retire_browser("idle")
+
+
+async def _responsive(browser: Browser) -> bool:
+    """Whether the browser answers a round trip through Playwright's driver."""
+    try:
+        session = await asyncio.wait_for(browser.new_browser_cdp_session(), _PROBE_TIMEOUT_SECONDS)
+        await asyncio.wait_for(session.detach(), _PROBE_TIMEOUT_SECONDS)
+    except Exception:
+        return False
+    return True

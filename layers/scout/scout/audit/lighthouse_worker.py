@@ -35,6 +35,7 @@ from scout.audit.result import (
     LighthouseTiming,
 )
 from scout.audit.scan_errors import ScanFailure, failure_from_lighthouse
+from scout.audit.scratch_dirs import ScratchDirs
 from scout.observability import logger
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ class LighthouseWorker:
         self._process: asyncio.subprocess.Process | None = None
         self._chrome_pid: int | None = None
         self._tmp_dir: Path | None = None
+        self._scratch = ScratchDirs("scout-lighthouse-")
         self._stderr_task: asyncio.Task[None] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL_LINES)
         self._runs_on_process = 0
@@ -282,7 +284,8 @@ class LighthouseWorker:
 
     async def _start(self) -> None:
         self._node.require_installed()
-        tmp_dir = Path(tempfile.mkdtemp(prefix="scout-lighthouse-"))
+        await self._scratch.sweep()
+        tmp_dir = self._scratch.make()
         config = {
             "chromePath": self._chromium_path,
             "chromeFlags": chromium_flags(headless_flag=True, extra=await self._egress.browser_args()),
@@ -307,7 +310,7 @@ class LighthouseWorker:
                 limit=_LINE_LIMIT_BYTES,
             )
         except OSError as exc:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+            await self._scratch.remove(tmp_dir)
             raise ScanFailure(
                 "lighthouse_failed", "The performance audit (Lighthouse) could not start.", detail=str(exc)
             ) from exc
@@ -364,7 +367,7 @@ class LighthouseWorker:
                 await self._stderr_task
             self._stderr_task = None
         if tmp_dir is not None:
-            await asyncio.to_thread(shutil.rmtree, tmp_dir, True)
+            await self._scratch.remove(tmp_dir)
 
     async def _read_message(self) -> dict[str, Any] | None:
         """The next JSON message on the worker's stdout; None at end of output."""
