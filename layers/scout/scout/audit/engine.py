@@ -25,7 +25,15 @@ from scout.audit.egress_gate import EgressGate, GuardedEgress
 from scout.audit.lighthouse_worker import LighthouseRun, LighthouseWorker
 from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
-from scout.audit.result import Device, ScanArtifacts, ScanOutcome, ScanResult, ScanStatus, Timings
+from scout.audit.result import (
+    Device,
+    LighthouseSummary,
+    ScanArtifacts,
+    ScanOutcome,
+    ScanResult,
+    ScanStatus,
+    Timings,
+)
 from scout.audit.scan_errors import ScanFailure, failure_from_scout_error
 from scout.errors import ScoutError
 from scout.observability import logger
@@ -194,7 +202,7 @@ def _result(
     status: ScanStatus,
     failure: ScanFailure | None,
     final_url: str | None,
-    lighthouse: Any,
+    lighthouse: LighthouseSummary | None,
     page: PageAudit | None,
     timings: Timings,
 ) -> ScanResult:
