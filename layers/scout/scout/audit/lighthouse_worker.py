@@ -14,7 +14,6 @@ import collections
 import contextlib
 import json
 import os
-import shutil
 import signal
 import tempfile
 import uuid
@@ -237,7 +236,7 @@ class LighthouseWorker:
                 raise
             return await self._finish(message)
         finally:
-            await asyncio.to_thread(shutil.rmtree, out_dir, True)
+            await self._scratch.remove(out_dir)
 
     async def _result_for(self, job_id: str) -> dict[str, Any]:
         accepted = False

@@ -46,11 +46,20 @@ class ScratchDirs:
 
 async def _remove(path: Path) -> bool:
     for attempt in range(_ATTEMPTS):
-        if await asyncio.to_thread(_remove_now, path):
+        if await _remove_off_loop(path):
             return True
         if attempt + 1 < _ATTEMPTS:
             await asyncio.sleep(_PAUSE_SECONDS)
     return False
+
+
+async def _remove_off_loop(path: Path) -> bool:
+    try:
+        return await asyncio.to_thread(_remove_now, path)
+    except RuntimeError:
+        # Pooled browsers are closed from atexit, when no new thread may start any more;
+        # the loop is about to end anyway, so the removal runs on it.
+        return _remove_now(path)
 
 
 def _remove_now(path: Path) -> bool:
