@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
+
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.egress_gate import UncheckedEgress
-
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive, browser_pids_using_tmpdir, kill, playwright_driver_pids
 from tests.integration.audit.servers import CLEAN_PAGE, Reply, SiteServer
@@ -136,7 +136,7 @@ async def test_idle_browser_is_shut_down_and_relaunched_on_demand(site: SiteServ
         # When no scan comes for longer than that
         # Then the browser is shut down and its files removed
         assert await until(lambda: pool.tmp_dir is None and not alive(pid))
-        assert not tmp_dir.exists()
+        assert await until(lambda: not tmp_dir.exists())
 
         # And the next scan launches a new one
         async with pool.context() as context:
