@@ -12,11 +12,17 @@ from typing import Any
 
 import pytest
 
-from tests.integration.jobs_api.conftest import ATS_URL_SETTINGS
 from tests.support.ats_payloads import greenhouse_job
 from tests.support.fake_ats import FakeAts
 from tests.support.http_server import LoopbackServer, run_in_thread
-from tests.support.local_stack import copy_real_project, eventually, http, running_dev, scout
+from tests.support.local_stack import (
+    ATS_BASE_URL_SETTINGS,
+    copy_real_project,
+    eventually,
+    http,
+    running_dev,
+    scout,
+)
 
 
 @pytest.fixture
@@ -24,7 +30,7 @@ def fake_ats(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeAts, Loopbac
     """A fake ATS that the functions `scout dev` runs reach through the ATS base URL settings."""
     fake = FakeAts(greenhouse={"acme-robotics": [greenhouse_job(n, "acme-robotics") for n in range(2)]})
     with run_in_thread(fake.server()) as server:
-        for name in ATS_URL_SETTINGS:
+        for name in ATS_BASE_URL_SETTINGS:
             monkeypatch.setenv(name, server.url)
         yield fake, server
 

@@ -45,6 +45,17 @@ def copy_real_project(destination: Path) -> Path:
     return project
 
 
+ATS_BASE_URL_SETTINGS = (
+    "GREENHOUSE_API_URL",
+    "LEVER_API_URL",
+    "LEVER_EU_API_URL",
+    "ASHBY_API_URL",
+    "SMARTRECRUITERS_API_URL",
+    "WORKDAY_BASE_URL",
+)
+CLOSED_LOOPBACK_URL = "http://127.0.0.1:9"
+
+
 def scout_environment(**extra: str) -> dict[str, str]:
     environment = {
         name: value
@@ -53,6 +64,10 @@ def scout_environment(**extra: str) -> dict[str, str]:
         and not name.endswith("_SECRET")
     }
     environment["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "scout"), str(ROOT)])
+    # Sample events add boards and poll them; unless a test points them at its fake ATS, the
+    # ATS base URLs lead to a closed loopback port rather than to the real job boards.
+    for name in ATS_BASE_URL_SETTINGS:
+        environment.setdefault(name, CLOSED_LOOPBACK_URL)
     environment.update(extra)
     return environment
 

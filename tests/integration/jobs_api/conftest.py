@@ -16,8 +16,6 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -28,8 +26,8 @@ from psycopg.rows import dict_row
 from scout.auth import Strategy, mint, policies
 from scout.jobs.poll_queue import forget_poll_queues
 from scout.settings import get_settings
+from tests.integration.jobs_api.support import FakeAtsServer, PollQueues, serve_fake_ats
 from tests.support.fake_ats import FakeAts
-from tests.support.http_server import LoopbackServer, run_in_thread
 
 ADMIN_SECRET = "admin-secret-for-jobs-api-tests-0123456789"
 USER_SECRET = "user-secret-for-jobs-api-tests-01234567890"
@@ -58,62 +56,11 @@ def jobs_env(clean_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[p
     get_settings.cache_clear()
 
 
-ATS_URL_SETTINGS = (
-    "GREENHOUSE_API_URL",
-    "LEVER_API_URL",
-    "LEVER_EU_API_URL",
-    "ASHBY_API_URL",
-    "SMARTRECRUITERS_API_URL",
-    "WORKDAY_BASE_URL",
-)
-
-
-@dataclass
-class FakeAtsServer:
-    fake: FakeAts
-    server: LoopbackServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-
-@contextmanager
-def serve_fake_ats(fake: FakeAts, env: pytest.MonkeyPatch, **server_options: Any) -> Iterator[FakeAtsServer]:
-    """Serve ``fake`` from its own thread, with every ATS base URL setting pointing at it."""
-    with run_in_thread(fake.server(**server_options)) as server:
-        for name in ATS_URL_SETTINGS:
-            env.setenv(name, server.url)
-        get_settings.cache_clear()
-        yield FakeAtsServer(fake, server)
-
-
 @pytest.fixture
 def fake_ats(jobs_env: pytest.MonkeyPatch) -> Iterator[FakeAtsServer]:
     """Given a fake ATS on 127.0.0.1 that every ATS base URL points at (boards start empty)."""
     with serve_fake_ats(FakeAts(), jobs_env) as served:
         yield served
-
-
-@dataclass
-class PollQueues:
-    client: Any
-    url: str
-    arn: str
-    dead_letter_url: str
-
-    def receive_all(self) -> list[dict[str, Any]]:
-        """Every message now on the poll queue (received, so hidden from further receives)."""
-        messages: list[dict[str, Any]] = []
-        for _ in range(100):
-            answer = self.client.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
-            )
-            batch = answer.get("Messages", [])
-            if not batch:
-                break
-            messages.extend(batch)
-        return messages
 
 
 @pytest.fixture

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg.sql import SQL, Identifier, Placeholder
 
+from scout.settings import get_settings
+from tests.support.fake_ats import FakeAts
 from tests.support.http_events import http_event, json_body
+from tests.support.http_server import LoopbackServer, run_in_thread
+from tests.support.local_stack import ATS_BASE_URL_SETTINGS
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -140,3 +148,44 @@ class CallCountingStore:
 
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+@dataclass
+class FakeAtsServer:
+    fake: FakeAts
+    server: LoopbackServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@contextmanager
+def serve_fake_ats(fake: FakeAts, env: pytest.MonkeyPatch, **server_options: Any) -> Iterator[FakeAtsServer]:
+    """Serve ``fake`` from its own thread, with every ATS base URL setting pointing at it."""
+    with run_in_thread(fake.server(**server_options)) as server:
+        for name in ATS_BASE_URL_SETTINGS:
+            env.setenv(name, server.url)
+        get_settings.cache_clear()
+        yield FakeAtsServer(fake, server)
+
+
+@dataclass
+class PollQueues:
+    client: Any
+    url: str
+    arn: str
+    dead_letter_url: str
+
+    def receive_all(self) -> list[dict[str, Any]]:
+        """Every message now on the poll queue (received, so hidden from further receives)."""
+        messages: list[dict[str, Any]] = []
+        for _ in range(100):
+            answer = self.client.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+            )
+            batch = answer.get("Messages", [])
+            if not batch:
+                break
+            messages.extend(batch)
+        return messages

@@ -9,8 +9,7 @@ from typing import Any
 
 import psycopg
 
-from tests.integration.jobs_api.conftest import ATS_URL_SETTINGS, FakeAtsServer
-from tests.integration.jobs_api.support import add_source
+from tests.integration.jobs_api.support import ATS_BASE_URL_SETTINGS, FakeAtsServer, add_source
 from tests.support.ats_payloads import greenhouse_job, lever_posting
 from tests.support.functions import ROOT
 
@@ -21,10 +20,10 @@ def scout_poll(*args: str, database_url: str, ats_url: str) -> subprocess.Comple
     environment = {
         name: value
         for name, value in os.environ.items()
-        if name not in ATS_URL_SETTINGS and name not in ("ALLOWED_HOSTS", "PYTHONPATH", "POLL_QUEUE_URL")
+        if name not in ATS_BASE_URL_SETTINGS and name not in ("ALLOWED_HOSTS", "PYTHONPATH", "POLL_QUEUE_URL")
     }
     environment.update(
-        {name: ats_url for name in ATS_URL_SETTINGS}
+        {name: ats_url for name in ATS_BASE_URL_SETTINGS}
         | {
             "DATABASE_URL": database_url,
             "SCOUT_STORE": "postgres",

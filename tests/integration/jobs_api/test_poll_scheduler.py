@@ -11,8 +11,7 @@ import psycopg
 import pytest
 
 from scout.settings import get_settings
-from tests.integration.jobs_api.conftest import PollQueues
-from tests.integration.jobs_api.support import FakeLambdaContext, add_source
+from tests.integration.jobs_api.support import FakeLambdaContext, PollQueues, add_source
 from tests.support.functions import ROOT, load_function
 
 Sql = psycopg.Connection[dict[str, Any]]

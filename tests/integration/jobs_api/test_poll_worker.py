@@ -11,12 +11,14 @@ import pytest
 
 from scout.settings import get_settings
 from scout.store import get_store
-from tests.integration.jobs_api.conftest import FakeAtsServer, PollQueues, serve_fake_ats
 from tests.integration.jobs_api.support import (
     CallCountingStore,
+    FakeAtsServer,
     FakeLambdaContext,
+    PollQueues,
     add_source,
     posting,
+    serve_fake_ats,
     sqs_event,
     sync,
 )

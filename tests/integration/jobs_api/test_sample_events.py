@@ -10,8 +10,14 @@ import psycopg
 import pytest
 
 from scout.jobs.poll_queue import forget_poll_queues
-from tests.integration.jobs_api.conftest import FakeAtsServer, PollQueues
-from tests.integration.jobs_api.support import FakeLambdaContext, add_source, posting, sync
+from tests.integration.jobs_api.support import (
+    FakeAtsServer,
+    FakeLambdaContext,
+    PollQueues,
+    add_source,
+    posting,
+    sync,
+)
 from tests.support.ats_payloads import greenhouse_job
 from tests.support.functions import ROOT, load_function
 

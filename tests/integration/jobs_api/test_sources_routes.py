@@ -10,8 +10,7 @@ import psycopg
 import pytest
 
 from scout.settings import get_settings
-from tests.integration.jobs_api.conftest import FakeAtsServer, PollQueues
-from tests.integration.jobs_api.support import add_source, posting, request, sync
+from tests.integration.jobs_api.support import FakeAtsServer, PollQueues, add_source, posting, request, sync
 from tests.support.ats_payloads import greenhouse_job, jsonld_job_page, lever_posting
 
 Sql = psycopg.Connection[dict[str, Any]]
