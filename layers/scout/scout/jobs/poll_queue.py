@@ -7,6 +7,7 @@ result in one store call, without first asking the database what the source is.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
@@ -46,16 +47,19 @@ class SqsPollQueue:
     def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
         self._client = client
+        self._client_made = threading.Lock()
 
     def client(self) -> SQSClient:
-        if self._client is None:
-            import boto3  # only the functions that enqueue pay for importing boto3
+        # boto3's default session is not safe to build clients from in two threads at once.
+        with self._client_made:
+            if self._client is None:
+                import boto3  # only the functions that enqueue pay for importing boto3
 
-            self._client = boto3.client("sqs")
-        return self._client
+                self._client = boto3.client("sqs")
+            return self._client
 
     async def send(self, requests: Sequence[PollRequest]) -> list[PollRequest]:
-        client = self.client()  # made here, not in the threads: creating clients is not thread-safe
+        client = self._client or await asyncio.to_thread(self.client)
         groups = [
             requests[start : start + SQS_BATCH_LIMIT] for start in range(0, len(requests), SQS_BATCH_LIMIT)
         ]
