@@ -1,0 +1,1 @@
+"""Web page audits: the scan service (API, queue, worker) and the scan engine it runs."""
