@@ -102,7 +102,9 @@ grant all on public.sources, public.postings, public.poll_runs to service_role;
 -- How many consecutive complete runs must miss a posting before it is archived. Workday and
 -- JSON-LD pages are scraped rather than read from an API, so they get one more chance.
 create function public.archive_after_misses(p_ats text) returns integer
-language sql immutable as $$
+language sql immutable
+set search_path = ''
+as $$
     select case when p_ats in ('workday', 'jsonld') then 3 else 2 end
 $$;
 

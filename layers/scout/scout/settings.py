@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_BYTES = 32
@@ -110,6 +110,20 @@ class Settings(BaseSettings):
         for entry in value:
             parse_allow_entry(entry)
         return tuple(entry.lower() for entry in value)
+
+    @field_validator("supabase_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://<project>.supabase.co")
+        return value
+
+    @model_validator(mode="after")
+    def _store_configured(self) -> Settings:
+        # DATABASE_URL may be missing: the local runner fills it in (embedded Postgres).
+        if self.store == "supabase" and (self.supabase_url is None or self.supabase_service_role_key is None):
+            raise ValueError("SCOUT_STORE=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY")
+        return self
 
     @field_validator("supabase_jwt_secret", "admin_session_secret", "service_token_secret")
     @classmethod

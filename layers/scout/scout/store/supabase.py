@@ -1,0 +1,78 @@
+"""The store over Supabase's PostgREST API (``/rest/v1/rpc``): production (DESIGN §3)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import httpx
+from postgrest import APIError, AsyncPostgrestClient
+
+from scout.errors import UpstreamFailed
+from scout.observability import logger
+from scout.runtime import new_http_client
+from scout.store.arguments import checked_identifier, encode_arguments
+from scout.store.sqlstate import error_for
+
+
+class SupabaseStore:
+    """Calls SQL functions as PostgREST ``rpc`` with the service-role key.
+
+    One call is one ``POST /rest/v1/rpc/{function}``: PostgREST runs the function in its
+    own transaction. ``transport`` or ``http_client`` replace the network (tests); a client
+    passed in stays the caller's to close.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        service_role_key: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> None:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("SUPABASE_URL must be an http(s) URL")
+        self.round_trips = 0
+        self.closed = False
+        self._owns_http_client = http_client is None
+        self._http = http_client or new_http_client(
+            transport=transport, follow_redirects=False, timeout_seconds=timeout_seconds
+        )
+        self._rest = AsyncPostgrestClient(
+            f"{url.rstrip('/')}/rest/v1",
+            headers={
+                "apikey": service_role_key,
+                "Authorization": f"Bearer {service_role_key}",
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
+            http_client=self._http,
+            retry_enabled=False,  # a call is not idempotent; failures surface as UpstreamFailed
+        )
+
+    async def call(self, function: str, /, **args: Any) -> Any:
+        if self.closed:
+            raise RuntimeError("this store is closed")
+        name = checked_identifier(function, "function name")
+        params = encode_arguments(args)
+        self.round_trips += 1
+        try:
+            response = await self._rest.rpc(name, cast(dict[str, str], params)).execute()
+        except APIError as exc:
+            error = error_for(exc.code, exc.message, name)
+            if isinstance(error, UpstreamFailed):
+                logger.warning(
+                    "store call failed",
+                    extra={"function": name, "code": exc.code, "error": exc.message, "detail": exc.details},
+                )
+            raise error from exc
+        except httpx.HTTPError as exc:
+            logger.warning("store unreachable", extra={"function": name, "error": repr(exc)})
+            raise UpstreamFailed("the store is unreachable") from exc
+        return response.data
+
+    async def aclose(self) -> None:
+        self.closed = True
+        if self._owns_http_client and not self._http.is_closed:
+            await self._http.aclose()

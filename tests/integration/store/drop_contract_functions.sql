@@ -1,0 +1,10 @@
+drop function if exists public.scout_test_return(jsonb);
+drop function if exists public.scout_test_title(text);
+drop function if exists public.scout_test_echo(jsonb, text, int, bigint, double precision, numeric, boolean, timestamptz, date, uuid, text);
+drop function if exists public.scout_test_fail(text, text);
+drop function if exists public.scout_test_divide(int, int);
+drop function if exists public.scout_test_add_items(jsonb);
+drop function if exists public.scout_test_session();
+drop function if exists public.scout_test_rendezvous(int, int, int);
+drop function if exists private.scout_test_lock_holders(int);
+drop table if exists public.scout_test_items;
