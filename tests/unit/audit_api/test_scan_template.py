@@ -67,7 +67,9 @@ def test_messages_waiting_in_the_dead_letter_queue_raise_an_alarm(resources: dic
     alarm = properties(resources, "ScanDeadLetterAlarm")
     assert alarm["Namespace"] == "AWS/SQS"
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"!GetAtt": "ScanDeadLetterQueue.QueueName"}}]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"!GetAtt": "ScanDeadLetterQueue.QueueName"}}
+    ]
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["Threshold"] == 0
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
 from scout.audit import scans
@@ -24,6 +25,7 @@ from scout.audit.scan_queue import ScanQueue, SqsScanQueue
 from scout.auth import Strategy
 from scout.egress import EgressPolicy
 from scout.http_api import BEARER, ScoutHttpApi
+from scout.observability import metrics
 from scout.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -169,6 +171,8 @@ def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = No
     headers = {"Location": f"/scans/{created.scan.id}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
+    else:
+        metrics.add_metric(name="ScansQueued", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=202,
         content_type=content_types.APPLICATION_JSON,

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from scout import runtime
 from scout.audit.artifacts import ArtifactBody, ArtifactStore, S3ArtifactStore, StoredArtifact
 from scout.audit.scan_queue import scan_id_of
-from scout.observability import logger
+from scout.observability import logger, metrics
 from scout.settings import get_settings
 
 if TYPE_CHECKING:
@@ -163,7 +165,10 @@ class ScanWorker:
     def handle(self, body: str, *, remaining_millis: int) -> WorkOutcome:
         """Process one message body; raising sends the message back to the queue."""
         scan_id = scan_id_of(body)
-        return runtime.run(self._process(scan_id, lease_seconds(remaining_millis)))
+        done = runtime.run(self._process(scan_id, lease_seconds(remaining_millis)))
+        if done.outcome in ("finished", "gave_up") and done.status is not None:
+            metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        return done
 
     async def _process(self, scan_id: UUID, lease: int) -> WorkOutcome:
         # Built inside the loop: the store and the engine's browser are bound to it.
