@@ -3,10 +3,10 @@
 Fixtures (request them by name; areas add their own in tests/integration/<area>/conftest.py):
 
 ``database_url``        session   DSN of a database with every migration applied. It is
-                                  ``TEST_DATABASE_URL`` or else ``DATABASE_URL`` when set - its
-                                  tables are emptied between tests, so never point either at
-                                  data you want to keep - otherwise an embedded Postgres
-                                  (pgserver) in a temporary folder, stopped after the session.
+                                  ``TEST_DATABASE_URL`` when set - its tables are emptied between
+                                  tests, so never point it at data you want to keep (a developer's
+                                  ``DATABASE_URL`` is deliberately ignored) - otherwise an embedded
+                                  Postgres (pgserver) in a temporary folder, stopped after the session.
 ``clean_database``      function  Empties every application table (rows the migrations seed
                                   are put back) before the test; returns ``database_url``.
 ``db``                  function  An async psycopg connection to the clean database
@@ -49,7 +49,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    external = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    external = os.environ.get("TEST_DATABASE_URL")
     if external:
         apply_migrations(external, MIGRATIONS_DIR)
         yield external
@@ -67,7 +67,7 @@ def database_reset(database_url: str) -> Iterator[DatabaseReset]:
     reset = DatabaseReset(database_url)
     # Embedded: migrated just now, so the tables hold only seeds. External: a snapshot
     # from an earlier session is kept, since its tables may hold that session's last rows.
-    reset.prepare(snapshot=not (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")))
+    reset.prepare(snapshot=not os.environ.get("TEST_DATABASE_URL"))
     yield reset
     reset.reset_blocking()  # leave an external database clean for the next session
 

@@ -177,8 +177,13 @@ begin
         workplace_type text, remote boolean, department text, team text, employment_type text,
         posted_at timestamptz, updated_at timestamptz, description_html text, description_text text,
         salary_min numeric, salary_max numeric, salary_currency text, salary_period text)
-    where nullif(p.external_id, '') is not null and nullif(p.title, '') is not null
     order by p.external_id, e.position desc;
+
+    -- A posting without its identity or title is an adapter bug; dropping it quietly would
+    -- count it as missed and could archive a live role, so the whole sync is refused.
+    if exists (select 1 from incoming where nullif(external_id, '') is null or nullif(title, '') is null) then
+        raise exception 'every posting needs an external_id and a title' using errcode = '22023';
+    end if;
 
     select count(*) into v_fetched from incoming;
 
