@@ -254,3 +254,23 @@ def test_a_page_size_out_of_range_is_a_400(function: ModuleType, store: Scripted
     response = call(function, "GET", "/scans", query={"limit": limit}, token=token(Strategy.USER))
     assert response["statusCode"] == 400
     assert store.calls == []
+
+
+def test_a_browser_client_may_read_the_headers_that_steer_it(
+    function: ModuleType, store: ScriptedStore
+) -> None:
+    # Given a request from an allowed origin that is rate limited
+    store.answers["create_scan"] = {"outcome": "rate_limited", "retry_after_seconds": 60}
+    response = call(
+        function,
+        "POST",
+        "/scans",
+        body={"url": "https://example.com/"},
+        headers={"Origin": "https://app.scout.test"},
+        token=token(Strategy.USER),
+    )
+    # Then Retry-After (and Location, on success) are exposed to the page's script
+    headers = response["headers"]
+    assert isinstance(headers, dict)
+    exposed = {name.strip() for name in headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"Retry-After", "Location", "Idempotent-Replayed"} <= exposed

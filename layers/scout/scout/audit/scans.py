@@ -86,9 +86,17 @@ class ScanSummary(Scan):
 class ScanDetail(ScanSummary):
     """GET /scans/{scan_id}: the scan result of DESIGN §5 and links to the artifacts."""
 
-    lighthouse: dict[str, Any] | None
-    axe: dict[str, Any] | None
-    timings: dict[str, Any] | None
+    # Kept as the engine wrote them when the scan finished: a scan stored by an older engine
+    # is still served as it was, never refused for a newer shape.
+    lighthouse: dict[str, Any] | None = Field(
+        description="Lighthouse summary: scores (performance, accessibility, best-practices, seo; 0-100), "
+        "metrics, timing, lighthouse_version, final_url, warnings; null when Lighthouse did not finish."
+    )
+    axe: dict[str, Any] | None = Field(
+        description="axe-core: violations [{id, impact, help, nodes: [{target, html}]}] and counts "
+        "by impact; null when the page audit did not finish."
+    )
+    timings: dict[str, Any] | None = Field(description="total_ms, navigation_ms, lighthouse_ms, axe_ms")
     artifacts: list[ArtifactOut]
 
 
