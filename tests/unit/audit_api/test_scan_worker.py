@@ -7,6 +7,7 @@ tests/integration/audit_api).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from types import ModuleType
@@ -192,6 +193,24 @@ async def test_a_result_from_an_attempt_that_was_taken_over_is_dropped() -> None
     assert done.outcome == "superseded"
 
 
+class HangingScanner:
+    async def scan(self, url: str, device: str) -> ScanOutcome:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+def test_an_attempt_gives_up_before_lambda_would_stop_it() -> None:
+    # Given an invocation with 10.5 s left and a scan that never ends
+    store = finishing_store(claimed())
+    worker = ScanWorker(
+        store=lambda: store, scanner=HangingScanner, artifacts=MemoryArtifacts(), max_attempts=4
+    )
+    # When the worker handles the message, it stops with an error (a retry), not a kill
+    with pytest.raises(TimeoutError):
+        worker.handle(json.dumps({"scan_id": str(SCAN_ID)}), remaining_millis=10_500)
+    assert store.called("finish_scan") == []
+
+
 # ---- the function: SQS FIFO batch -> ScanWorker -> partial batch response ----------------------
 
 
@@ -230,7 +249,7 @@ def test_the_sample_message_is_processed_and_reported_as_done(worker_function: M
     response = serve_with(worker_function, store, FakeScanner(outcome()))()
     assert response == {"batchItemFailures": []}
     assert store.called("claim_scan")[0]["p_scan_id"] == SCAN_ID
-    assert store.called("claim_scan")[0]["p_lease_seconds"] == 120 + 30
+    assert store.called("claim_scan")[0]["p_lease_seconds"] == 120 + 30  # 119.5 s left, rounded up
 
 
 # With one message per batch, a failed message fails the whole batch: Powertools then raises,

@@ -39,6 +39,9 @@ RETRIED_ERROR_CODES = frozenset({"browser_crashed", "internal_error"})
 # Slack on top of the function's remaining time: Lambda stops an attempt at its timeout, so
 # once this lease has run out no attempt can still be writing.
 LEASE_MARGIN_SECONDS = 30
+# An attempt gives up this long before Lambda would stop it, so that it ends with an error
+# (and a retry) on a warm environment instead of being killed mid-write.
+DEADLINE_MARGIN_SECONDS = 10
 
 
 class ScanResultLike(Protocol):
@@ -165,21 +168,23 @@ class ScanWorker:
     def handle(self, body: str, *, remaining_millis: int) -> WorkOutcome:
         """Process one message body; raising sends the message back to the queue."""
         scan_id = scan_id_of(body)
-        done = runtime.run(self._process(scan_id, lease_seconds(remaining_millis)))
+        deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
+        done = runtime.run(self._process(scan_id, lease_seconds(remaining_millis), deadline))
         if done.outcome in ("finished", "gave_up") and done.status is not None:
             metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
         return done
 
-    async def _process(self, scan_id: UUID, lease: int) -> WorkOutcome:
+    async def _process(self, scan_id: UUID, lease: int, deadline_seconds: float) -> WorkOutcome:
         # Built inside the loop: the store and the engine's browser are bound to it.
-        return await process_scan(
-            scan_id,
-            store=self._store(),
-            scanner=self._scanner(),
-            artifacts=self._artifacts,
-            lease_seconds=lease,
-            max_attempts=self._max_attempts,
-        )
+        async with asyncio.timeout(deadline_seconds):
+            return await process_scan(
+                scan_id,
+                store=self._store(),
+                scanner=self._scanner(),
+                artifacts=self._artifacts,
+                lease_seconds=lease,
+                max_attempts=self._max_attempts,
+            )
 
 
 def _default_scanner() -> Scanner:
