@@ -75,7 +75,7 @@ def local_aws(aws_endpoint: str) -> LocalAws:
     name = f"t{uuid4().hex[:12]}"
     queue_url = sqs.create_queue(
         QueueName=f"{name}-scans.fifo",
-        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false", "VisibilityTimeout": "720"},
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false", "VisibilityTimeout": "1080"},
     )["QueueUrl"]
     s3.create_bucket(Bucket=f"{name}-reports")
     return LocalAws(aws_endpoint, sqs, s3, queue_url, f"{name}-reports")
