@@ -159,9 +159,14 @@ def running_dev(
         dev.wait_for(READY_LINE, ready_timeout)
         yield dev
     finally:
+        # Ctrl-C first, so the stack stops its embedded Postgres and workers itself.
         if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
         for pid in worker_pids(str(project)):
             os.kill(pid, signal.SIGKILL)
 

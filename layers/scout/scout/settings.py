@@ -88,6 +88,23 @@ class Settings(BaseSettings):
     # Scan engine
     chromium_path: str = Field(default="/usr/bin/chromium", validation_alias="CHROMIUM_PATH")
     browser_idle_seconds: int = Field(default=1800, ge=1, validation_alias="BROWSER_IDLE_SECONDS")
+    # The folder holding package.json, node_modules and the Lighthouse worker; unset means
+    # the layers/node folder beside this package (the repository and image layout).
+    node_dir: str | None = Field(default=None, validation_alias="SCOUT_NODE_DIR")
+    node_binary: str = Field(default="node", validation_alias="SCOUT_NODE_BINARY")
+    # How long a page may take to fire `load`, in the scan's browser and in Lighthouse's.
+    navigation_timeout_seconds: float = Field(
+        default=30, gt=0, le=300, validation_alias="SCAN_NAVIGATION_TIMEOUT_SECONDS"
+    )
+    lighthouse_timeout_seconds: float = Field(
+        default=120, gt=0, le=840, validation_alias="LIGHTHOUSE_TIMEOUT_SECONDS"
+    )
+    # The Lighthouse worker (Node + its Chrome) is replaced after this many runs so that
+    # memory it accumulates never grows without bound.
+    lighthouse_max_runs: int = Field(default=20, ge=1, le=1000, validation_alias="LIGHTHOUSE_MAX_RUNS")
+    screenshot_max_height: int = Field(
+        default=6000, ge=100, le=30000, validation_alias="SCREENSHOT_MAX_HEIGHT"
+    )
 
     @field_validator("allowed_hosts", "allowed_origins", "egress_allow", mode="before")
     @classmethod

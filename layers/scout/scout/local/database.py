@@ -1,19 +1,15 @@
 """The local stack's Postgres: ``DATABASE_URL`` when set, else the embedded server of
-``scout.store.embedded`` (data in ``.scout/pg``), with the migrations applied either way.
-
-The store package is imported lazily: a build without it still runs the rest of the stack and
-says in the banner that no database was started.
-"""
+``scout.store.embedded`` (data in ``.scout/pg``), with the migrations applied either way."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from scout.local.dev_settings import state_dir
+from scout.store.embedded import EmbeddedPostgres
+from scout.store.layout import EMBEDDED_DATA_FOLDER, MIGRATIONS_FOLDER
+from scout.store.migrations import apply_migrations
 
 
 @dataclass
@@ -27,36 +23,17 @@ class LocalDatabase:
         stop()
 
 
-def _optional_module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and name.startswith(exc.name):
-            return None
-        raise
-
-
 def provide_database(root: Path, environ: Mapping[str, str]) -> LocalDatabase:
     url = environ.get("DATABASE_URL")
+    migrations = root / MIGRATIONS_FOLDER
     if url:
-        database = LocalDatabase(url, "DATABASE_URL from the environment")
-    else:
-        embedded = _optional_module("scout.store.embedded")
-        start = getattr(embedded, "start", None) if embedded is not None else None
-        if start is None:
-            return LocalDatabase(None, "not started: this build has no embedded Postgres; set DATABASE_URL")
-        # Seam: scout.store.embedded.start(data_dir) -> object with .url and .stop()
-        server = start(state_dir(root) / "pg")
-        database = LocalDatabase(str(server.url), f"embedded, data in {state_dir(root).name}/pg", server.stop)
-    migrations = _optional_module("scout.store.migrations")
-    apply = getattr(migrations, "apply_migrations", None) if migrations is not None else None
-    if apply is None:
-        database.description += "; migrations not applied (no scout.store.migrations in this build)"
-        return database
-    try:
-        apply(database.url)
-    except Exception:
-        database.stop()
-        raise
-    database.description += "; migrations applied"
-    return database
+        if not migrations.is_dir():
+            return LocalDatabase(url, "DATABASE_URL from the environment (this project has no migrations)")
+        applied = apply_migrations(url, migrations)
+        return LocalDatabase(url, f"DATABASE_URL from the environment; {len(applied)} migrations applied")
+    if not migrations.is_dir():
+        # A stack without SQL (such as a test template) needs no database.
+        return LocalDatabase(None, f"not started: no {MIGRATIONS_FOLDER} folder in this project")
+    server = EmbeddedPostgres(root / EMBEDDED_DATA_FOLDER, migrations)
+    dsn = server.start()
+    return LocalDatabase(dsn, f"embedded, data in {EMBEDDED_DATA_FOLDER}; migrations applied", server.stop)
