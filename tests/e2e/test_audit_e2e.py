@@ -15,12 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import local_stack
 from tests.support.audit_pages import product_site
-
-local_stack = pytest.importorskip(
-    "tests.support.local_stack", reason="TEMPORARY: `scout dev` lands with branch local"
-)
-pytest.importorskip("scout.audit.engine", reason="TEMPORARY: the scan engine lands with branch scan")
 
 pytestmark = pytest.mark.slow
 

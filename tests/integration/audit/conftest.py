@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+
 from scout.audit.axe import AxeScript
 from scout.audit.node_layer import NodeLayer
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
+
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.egress_gate import UncheckedEgress
-
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive, browser_pids_using_tmpdir, kill, playwright_driver_pids
 from tests.integration.audit.servers import CLEAN_PAGE, Reply, SiteServer

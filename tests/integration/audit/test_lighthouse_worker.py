@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
+
 from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.lighthouse_worker import LighthouseWorker
 from scout.audit.scan_errors import ScanFailure
-
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
 from tests.integration.audit.servers import RawServer, SiteServer, shop_routes

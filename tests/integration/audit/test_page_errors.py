@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+
 from scout.audit.axe import AxeScript
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.devices import DEVICES
 from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
 from scout.audit.scan_errors import ScanFailure
-
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.servers import (
     CHALLENGE_PAGE,

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from scout.audit.axe import AxeScript
 from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
-
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
 from tests.integration.audit.servers import SiteServer, shop_routes

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+
 from scout.audit.axe import AxeScript
 from scout.audit.egress_gate import GuardedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
-
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.servers import Reply, SiteServer, shop_routes
 

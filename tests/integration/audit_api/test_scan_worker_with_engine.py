@@ -22,7 +22,6 @@ from tests.support.audit_pages import product_site
 from tests.support.http_events import http_event, json_body
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("scout.audit.engine", reason="TEMPORARY: the scan engine lands with branch scan")
 
 
 class FakeLambdaContext:

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+
 from scout.audit.axe import summarize_axe
 from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
 from scout.cli import build_parser

@@ -17,9 +17,6 @@ from uuid import UUID
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-pytest.importorskip(
-    "scout.audit.result", reason="TEMPORARY: the engine's result models land with branch scan"
-)
 from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
 from scout.audit.worker import ScanAttemptFailed, ScanWorker, lease_seconds, process_scan
 from tests.support.audit_fakes import MemoryArtifacts, ScriptedStore, scan_row

@@ -21,6 +21,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scout.audit.artifacts import ArtifactLink, ArtifactStore, StoredArtifact
+from scout.audit.result import Device
 from scout.audit.scan_queue import ScanQueue
 from scout.auth import Principal, Strategy
 from scout.egress import MAX_URL_LENGTH, EgressPolicy, check_target_url
@@ -30,7 +31,6 @@ from scout.observability import logger
 if TYPE_CHECKING:
     from scout.store import Store
 
-Device = Literal["mobile", "desktop"]
 ScanStatus = Literal["queued", "running", "succeeded", "partial", "failed"]
 
 DEFAULT_PAGE_SIZE = 20

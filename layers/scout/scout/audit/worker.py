@@ -27,6 +27,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
 from scout.audit.artifacts import ArtifactBody, ArtifactStore, S3ArtifactStore, StoredArtifact
+from scout.audit.result import Device
 from scout.audit.scan_queue import scan_id_of
 from scout.observability import logger, metrics
 from scout.settings import get_settings
@@ -64,7 +65,7 @@ class ScanOutcomeLike(Protocol):
 class Scanner(Protocol):
     """The scan engine's interface (``scout.audit.engine.ScanEngine``)."""
 
-    async def scan(self, url: str, device: Literal["mobile", "desktop"]) -> ScanOutcomeLike: ...
+    async def scan(self, url: str, device: Device) -> ScanOutcomeLike: ...
 
 
 class ScanAttemptFailed(Exception):
