@@ -4,6 +4,7 @@ function's services over the test database."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -114,6 +115,8 @@ def audit_function(
     audit_env: pytest.MonkeyPatch, api_store: PostgresStore, local_aws: LocalAws
 ) -> Iterator[ModuleType]:
     """functions/audit_api/app.py serving with the test database, queue and bucket."""
+    # A cold start: the routes module builds its resolver from this test's settings.
+    sys.modules.pop("scout.audit.api", None)
     module = load_function("audit_api")
     from scout.audit.api import AuditServices, using_services
 

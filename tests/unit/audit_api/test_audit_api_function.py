@@ -39,6 +39,8 @@ def audit_env(scout_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 @pytest.fixture
 def function(audit_env: pytest.MonkeyPatch) -> ModuleType:
+    # A cold start: the routes module builds its resolver from this test's settings.
+    sys.modules.pop("scout.audit.api", None)
     return load_function("audit_api")
 
 
