@@ -136,7 +136,7 @@ async def test_idle_browser_is_shut_down_and_relaunched_on_demand(site: SiteServ
         # When no scan comes for longer than that
         # Then the browser is shut down and its files removed
         assert await until(lambda: pool.tmp_dir is None and not alive(pid))
-        assert not tmp_dir.exists()
+        assert await until(lambda: not tmp_dir.exists())
 
         # And the next scan launches a new one
         async with pool.context() as context:
