@@ -66,6 +66,8 @@ class ScoutHttpApi(APIGatewayHttpResolver):
                 allow_origin=settings.allowed_origins[0],
                 extra_origins=list(settings.allowed_origins[1:]),
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                # Not CORS-safelisted: a browser client reads them only when exposed.
+                expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
                 max_age=600,
             )
             if settings.allowed_origins

@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     poll_deadline_seconds: float = Field(default=60.0, gt=0, le=900, validation_alias="POLL_DEADLINE_SECONDS")
     poll_lease_seconds: int = Field(default=3600, ge=60, le=86400, validation_alias="POLL_LEASE_SECONDS")
 
+    # Audit API and scan worker. A user may create SCAN_RATE_LIMIT scans per window.
+    scan_rate_limit: int = Field(default=20, ge=1, le=10_000, validation_alias="SCAN_RATE_LIMIT")
+    scan_rate_window_seconds: int = Field(
+        default=3600, ge=1, le=7 * 86400, validation_alias="SCAN_RATE_WINDOW_SECONDS"
+    )
+    # How long a presigned artifact link works (SigV4 allows at most 7 days).
+    artifact_link_seconds: int = Field(
+        default=900, ge=1, le=604_800, validation_alias="ARTIFACT_LINK_SECONDS"
+    )
+    # Attempts before a scan that keeps failing for scout's own reasons is failed for good;
+    # keep it below the scan queue's maxReceiveCount so the scan ends before the message
+    # would go to the dead-letter queue.
+    scan_max_attempts: int = Field(default=4, ge=1, le=100, validation_alias="SCAN_MAX_ATTEMPTS")
+
     # ATS base URLs: scheme and host only; adapters add the documented paths.
     greenhouse_api_url: str = Field(
         default="https://boards-api.greenhouse.io", validation_alias="GREENHOUSE_API_URL"
