@@ -22,6 +22,7 @@ from scout.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 # SendMessageBatch takes at most ten entries.
 SQS_BATCH_LIMIT = 10
@@ -59,7 +60,7 @@ class SqsPollQueue:
             return self._client
 
     async def send(self, requests: Sequence[PollRequest]) -> list[PollRequest]:
-        client = self._client or await asyncio.to_thread(self.client)
+        client = await asyncio.to_thread(self.client)
         groups = [
             requests[start : start + SQS_BATCH_LIMIT] for start in range(0, len(requests), SQS_BATCH_LIMIT)
         ]
@@ -71,7 +72,7 @@ class SqsPollQueue:
     def _send_group(self, client: SQSClient, group: Sequence[PollRequest]) -> list[PollRequest]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        entries = [
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
             {"Id": str(position), "MessageBody": request.model_dump_json()}
             for position, request in enumerate(group)
         ]
