@@ -116,7 +116,9 @@ def run_dev(args: argparse.Namespace) -> int:
         database=not args.no_database,
     )
     stack = DevStack(options, sys.stdout)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Installed explicitly: a shell that starts us in the background ignores SIGINT for us,
+    # and `kill -INT` or Ctrl-C must still stop the stack cleanly.
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
             stack.start()
@@ -137,7 +139,8 @@ def run_dev(args: argparse.Namespace) -> int:
         print("scout dev: stopped", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
