@@ -15,11 +15,17 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import BaseModel
 
 from scout.auth import Strategy, TokenPolicy, mint, policies
 from scout.http_api import ScoutHttpApi
 from scout.settings import get_settings
 from tests.support.http_events import http_event, json_body
+
+
+class Widget(BaseModel):
+    name: str
+
 
 ROUTES = {Strategy.USER: "/user-only", Strategy.ADMIN: "/admin-only", Strategy.SERVICE: "/service-only"}
 
@@ -34,6 +40,10 @@ def app(scout_env: pytest.MonkeyPatch) -> ScoutHttpApi:
         def whoami() -> dict[str, str]:
             principal = app.principal()
             return {"strategy": principal.strategy.value, "sub": principal.subject}
+
+    @app.post("/admin-widgets", middlewares=[app.requires(Strategy.ADMIN)])
+    def create_widget(widget: Widget) -> dict[str, str]:
+        return {"name": widget.name}
 
     @app.get("/user-or-service", middlewares=[app.requires(Strategy.USER, Strategy.SERVICE)])
     def either() -> dict[str, str]:
@@ -240,3 +250,19 @@ def test_user_tokens_use_supabase_issuer_and_authenticated_audience(
     user = policy_of[Strategy.USER]
     assert user.audience == "authenticated"
     assert user.issuer == "https://project.supabase.test/auth/v1"
+
+
+def test_anonymous_malformed_body_on_a_protected_route_gets_401_not_400(app: ScoutHttpApi) -> None:
+    # Given no token and a body that fails validation
+    event = http_event("POST", "/admin-widgets", raw_body="{not json")
+    # Then the caller learns it needs a token, not the route's body shape
+    response = app.resolve(event, {})
+    assert response["statusCode"] == 401
+
+
+def test_authenticated_malformed_body_on_a_protected_route_gets_400(
+    app: ScoutHttpApi, policy_of: dict[Strategy, TokenPolicy]
+) -> None:
+    token = mint(policy_of[Strategy.ADMIN], "admin")
+    response = app.resolve(http_event("POST", "/admin-widgets", raw_body="{not json", token=token), {})
+    assert response["statusCode"] == 400

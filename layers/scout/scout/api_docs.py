@@ -28,7 +28,7 @@ DOCUMENT_NAME = "openapi.json"
 
 
 def build_document() -> dict[str, Any]:
-    """Merge the OpenAPI documents of every API resolver that exists in this build."""
+    """Merge the OpenAPI documents of every API function's resolver."""
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "scout", "version": __version__},
@@ -36,12 +36,9 @@ def build_document() -> dict[str, Any]:
         "components": {"schemas": {}, "securitySchemes": {}},
     }
     for module_name in API_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module_name.startswith(exc.name):
-                raise
-            continue
+        # Imported here, not at the top: the jobs function serves the committed document and
+        # must not pay for importing the other functions' code at cold start.
+        module = importlib.import_module(module_name)
         document = json.loads(module.app.get_openapi_json_schema())
         _merge_into(merged, _with_scout_errors(document), module_name)
     merged["paths"] = dict(sorted(merged["paths"].items()))

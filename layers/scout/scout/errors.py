@@ -60,6 +60,25 @@ class UpstreamFailed(ScoutError):
     status = 502
 
 
+class InvalidCursor(BadRequest):
+    """A ``cursor`` that is not the ``next_cursor`` of the list it was passed to."""
+
+    code = "invalid_cursor"
+
+
+class TrialFetchFailed(BadRequest):
+    """A new source's board could not be fetched, so it was not added."""
+
+    code = "trial_fetch_failed"
+
+
+class QueueUnavailable(UpstreamFailed):
+    """The poll queue is not configured, or did not take a message."""
+
+    code = "queue_unavailable"
+    status = 503
+
+
 class InvalidUrl(BadRequest):
     """The URL is malformed, or not http(s)."""
 

@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from scout import __version__
 from scout.auth import Principal, Strategy, authenticate, policies
-from scout.errors import NotFound, RateLimited, ScoutError
+from scout.errors import NotFound, RateLimited, ScoutError, Unauthorized
 from scout.observability import logger
 from scout.settings import Settings
 
@@ -66,6 +66,8 @@ class ScoutHttpApi(APIGatewayHttpResolver):
                 allow_origin=settings.allowed_origins[0],
                 extra_origins=list(settings.allowed_origins[1:]),
                 allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                # Not CORS-safelisted: a browser client reads them only when exposed.
+                expose_headers=["Location", "Retry-After", "Idempotent-Replayed"],
                 max_age=600,
             )
             if settings.allowed_origins
@@ -104,16 +106,19 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         """A route middleware admitting only tokens of ``strategies``."""
 
         def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-            principal = authenticate(
-                app.current_event.headers.get("authorization"),
-                strategies,
-                self._policies,
-                leeway_seconds=self.settings.jwt_leeway_seconds,
-            )
-            app.append_context(**{PRINCIPAL_KEY: principal})
+            app.append_context(**{PRINCIPAL_KEY: self._authenticate(strategies)})
             return next_middleware(app)
 
+        check_token.scout_strategies = strategies  # type: ignore[attr-defined]  # read by _validation_error
         return check_token
+
+    def _authenticate(self, strategies: tuple[Strategy, ...]) -> Principal:
+        return authenticate(
+            self.current_event.headers.get("authorization"),
+            strategies,
+            self._policies,
+            leeway_seconds=self.settings.jwt_leeway_seconds,
+        )
 
     def principal(self) -> Principal:
         principal = self.context.get(PRINCIPAL_KEY)
@@ -130,6 +135,16 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         return error_response(exc.status, exc.code, exc.message, headers)
 
     def _validation_error(self, exc: RequestValidationError) -> Response:
+        # Powertools validates before route middlewares run. An anonymous caller must learn
+        # that it needs a token (401), not what shape the protected route's body has (400).
+        route = self.context.get("_route")
+        for middleware in getattr(route, "middlewares", None) or ():
+            strategies = getattr(middleware, "scout_strategies", None)
+            if strategies:
+                try:
+                    self._authenticate(strategies)
+                except Unauthorized as unauthorized:
+                    return self._scout_error(unauthorized)
         return error_response(400, "invalid_request", _describe_validation(exc))
 
     def _not_found(self, exc: NotFoundError) -> Response:

@@ -59,6 +59,25 @@ class Settings(BaseSettings):
     poll_queue_url: str | None = Field(default=None, validation_alias="POLL_QUEUE_URL")
     reports_bucket: str | None = Field(default=None, validation_alias="REPORTS_BUCKET")
 
+    # Polling job boards. A poll (fetch + sync) of one source must finish within the deadline;
+    # a claimed source is leased for POLL_LEASE_SECONDS so it is not enqueued again meanwhile.
+    poll_deadline_seconds: float = Field(default=60.0, gt=0, le=900, validation_alias="POLL_DEADLINE_SECONDS")
+    poll_lease_seconds: int = Field(default=3600, ge=60, le=86400, validation_alias="POLL_LEASE_SECONDS")
+
+    # Audit API and scan worker. A user may create SCAN_RATE_LIMIT scans per window.
+    scan_rate_limit: int = Field(default=20, ge=1, le=10_000, validation_alias="SCAN_RATE_LIMIT")
+    scan_rate_window_seconds: int = Field(
+        default=3600, ge=1, le=7 * 86400, validation_alias="SCAN_RATE_WINDOW_SECONDS"
+    )
+    # How long a presigned artifact link works (SigV4 allows at most 7 days).
+    artifact_link_seconds: int = Field(
+        default=900, ge=1, le=604_800, validation_alias="ARTIFACT_LINK_SECONDS"
+    )
+    # Attempts before a scan that keeps failing for scout's own reasons is failed for good;
+    # keep it below the scan queue's maxReceiveCount so the scan ends before the message
+    # would go to the dead-letter queue.
+    scan_max_attempts: int = Field(default=4, ge=1, le=100, validation_alias="SCAN_MAX_ATTEMPTS")
+
     # ATS base URLs: scheme and host only; adapters add the documented paths.
     greenhouse_api_url: str = Field(
         default="https://boards-api.greenhouse.io", validation_alias="GREENHOUSE_API_URL"
@@ -74,6 +93,23 @@ class Settings(BaseSettings):
     # Scan engine
     chromium_path: str = Field(default="/usr/bin/chromium", validation_alias="CHROMIUM_PATH")
     browser_idle_seconds: int = Field(default=1800, ge=1, validation_alias="BROWSER_IDLE_SECONDS")
+    # The folder holding package.json, node_modules and the Lighthouse worker; unset means
+    # the layers/node folder beside this package (the repository and image layout).
+    node_dir: str | None = Field(default=None, validation_alias="SCOUT_NODE_DIR")
+    node_binary: str = Field(default="node", validation_alias="SCOUT_NODE_BINARY")
+    # How long a page may take to fire `load`, in the scan's browser and in Lighthouse's.
+    navigation_timeout_seconds: float = Field(
+        default=30, gt=0, le=300, validation_alias="SCAN_NAVIGATION_TIMEOUT_SECONDS"
+    )
+    lighthouse_timeout_seconds: float = Field(
+        default=120, gt=0, le=840, validation_alias="LIGHTHOUSE_TIMEOUT_SECONDS"
+    )
+    # The Lighthouse worker (Node + its Chrome) is replaced after this many runs so that
+    # memory it accumulates never grows without bound.
+    lighthouse_max_runs: int = Field(default=20, ge=1, le=1000, validation_alias="LIGHTHOUSE_MAX_RUNS")
+    screenshot_max_height: int = Field(
+        default=6000, ge=100, le=30000, validation_alias="SCREENSHOT_MAX_HEIGHT"
+    )
 
     @field_validator("allowed_hosts", "allowed_origins", "egress_allow", mode="before")
     @classmethod

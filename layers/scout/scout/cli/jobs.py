@@ -1,7 +1,8 @@
-"""``scout fetch`` and ``scout detect``: one board, fetched or recognised, nothing stored.
+"""``scout fetch``, ``scout detect`` and ``scout poll``: the job-board commands.
 
-Each command is added by its own ``_add_*`` function from :func:`register`; further job
-commands (``poll``) add theirs the same way.
+``fetch`` and ``detect`` look at one board and store nothing; ``poll`` polls sources into
+the store, as the poll worker does. Each command is added by its own ``_add_*`` function
+from :func:`register`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import json
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
+from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from scout import runtime
 from scout.errors import ScoutError
@@ -49,7 +51,20 @@ def _add_detect(subparsers: Any) -> None:
     parser.set_defaults(func=run_detect)
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_fetch, _add_detect]
+def _add_poll(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "poll", help="poll sources into the store now (DATABASE_URL, else the embedded Postgres)"
+    )
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--source", metavar="ID", type=_source_id, help="poll this source (its id)")
+    which.add_argument("--all", action="store_true", help="poll every enabled source, due or not")
+    parser.add_argument(
+        "--concurrency", type=_positive, default=8, metavar="N", help="sources polled at once (8)"
+    )
+    parser.set_defaults(func=run_poll)
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_fetch, _add_detect, _add_poll]
 
 
 def run_fetch(args: argparse.Namespace) -> int:
@@ -77,6 +92,45 @@ def run_detect(args: argparse.Namespace) -> int:
         return _fail("detect", exc)
     print(json.dumps({"ats": detected.ats, "board": detected.board}))
     return 0
+
+
+def run_poll(args: argparse.Namespace) -> int:
+    from scout.cli.polling import poll_into_store
+
+    try:
+        return runtime.run(
+            poll_into_store(
+                _store_settings(_settings()),
+                source_id=args.source,
+                concurrency=args.concurrency,
+                out=sys.stdout,
+                progress=sys.stderr,
+            )
+        )
+    except ScoutError as exc:
+        return _fail("poll", exc)
+
+
+def _store_settings(settings: Settings) -> Settings:
+    """``settings`` with a database: ``DATABASE_URL``, else the embedded Postgres (started)."""
+    if settings.store != "postgres" or settings.database_url is not None:
+        return settings
+    from scout.store.embedded import local_database_url
+
+    return settings.model_copy(update={"database_url": SecretStr(local_database_url(settings))})
+
+
+def _source_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a source id (a UUID)") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def _settings() -> Settings:

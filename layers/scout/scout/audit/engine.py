@@ -1,0 +1,278 @@
+"""The scan engine: check the target, then Lighthouse and the browser half side by side.
+
+``ScanEngine.scan(url, device)`` returns a ``ScanOutcome``: the DESIGN §5 result and the
+artifacts (screenshot, Lighthouse HTML and JSON, axe JSON) for the queue worker to upload.
+The browser pool, the Lighthouse worker and the egress gate are injected; left out, they
+are the execution environment's pooled instances (``runtime.pooled``), created on first use
+and kept across invocations, all routed through the one egress guard.
+
+Lighthouse and the browser half run concurrently and fail independently: one failing gives
+a ``partial`` result, both failing a ``failed`` one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
+
+from scout import runtime
+from scout.audit.axe import AxeScript
+from scout.audit.browser_pool import BrowserPool
+from scout.audit.devices import DEVICES
+from scout.audit.egress_gate import EgressGate, GuardedEgress
+from scout.audit.lighthouse_worker import LighthouseRun, LighthouseWorker
+from scout.audit.node_layer import NodeLayer
+from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
+from scout.audit.result import (
+    Device,
+    LighthouseSummary,
+    ScanArtifacts,
+    ScanOutcome,
+    ScanResult,
+    ScanStatus,
+    Timings,
+)
+from scout.audit.scan_errors import ScanFailure, failure_from_scout_error
+from scout.errors import ScoutError
+from scout.observability import logger
+from scout.settings import get_settings
+
+if TYPE_CHECKING:
+    from scout.settings import Settings
+
+_Part = TypeVar("_Part", LighthouseRun, PageAudit)
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    navigation_timeout_seconds: float = 30.0
+    screenshot_max_height: int = 6000
+    network_idle_seconds: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScanOptions:
+        return cls(
+            navigation_timeout_seconds=settings.navigation_timeout_seconds,
+            screenshot_max_height=settings.screenshot_max_height,
+        )
+
+
+class ScanEngine:
+    def __init__(
+        self,
+        *,
+        browser_pool: BrowserPool | None = None,
+        lighthouse: LighthouseWorker | None = None,
+        egress: EgressGate | None = None,
+        axe_script: AxeScript | None = None,
+        options: ScanOptions | None = None,
+    ) -> None:
+        # Parts the engine builds for itself are closed by aclose(); pooled ones belong to
+        # the execution environment and are closed with its event loop.
+        self._owned: list[Any] = []
+        self._egress: EgressGate = egress if egress is not None else _egress_slot.get()
+        if browser_pool is None:
+            if egress is None:
+                browser_pool = _browser_pool_slot.get()
+            else:
+                browser_pool = BrowserPool.from_settings(get_settings(), egress=egress)
+                self._owned.append(browser_pool)
+        if lighthouse is None:
+            if egress is None:
+                lighthouse = _lighthouse_slot.get()
+            else:
+                lighthouse = LighthouseWorker.from_settings(get_settings(), egress=egress)
+                self._owned.append(lighthouse)
+        self._browser_pool = browser_pool
+        self._lighthouse = lighthouse
+        self._axe_script = axe_script or _default_axe_script()
+        self._options = options or ScanOptions.from_settings(get_settings())
+
+    @property
+    def browser_pool(self) -> BrowserPool:
+        return self._browser_pool
+
+    @property
+    def lighthouse(self) -> LighthouseWorker:
+        return self._lighthouse
+
+    async def warm(self) -> None:
+        """Launch the browser and start the Lighthouse worker ahead of the first scan."""
+        await asyncio.gather(self._browser_pool.browser(), self._lighthouse.start())
+
+    async def scan(self, url: str, device: Device = "mobile") -> ScanOutcome:
+        if device not in get_args(Device):
+            raise ValueError(f"device must be one of {', '.join(get_args(Device))}, not {device!r}")
+        started = time.perf_counter()
+        try:
+            target = await self._egress.check(url)
+        except ScoutError as exc:
+            failure = failure_from_scout_error(exc)
+            result = _result(url, device, "failed", failure, None, None, None, Timings(total_ms=_ms(started)))
+            _log(result)
+            return ScanOutcome(result=result, artifacts=ScanArtifacts())
+
+        progress = PageProgress()
+        lighthouse_ms: list[int] = []
+        lighthouse_outcome, page_outcome = await asyncio.gather(
+            self._run_lighthouse(target, device, lighthouse_ms),
+            audit_page(
+                target,
+                DEVICES[device],
+                pool=self._browser_pool,
+                egress=self._egress,
+                axe_script=self._axe_script,
+                options=PageAuditOptions(
+                    navigation_timeout_seconds=self._options.navigation_timeout_seconds,
+                    screenshot_max_height=self._options.screenshot_max_height,
+                    network_idle_seconds=self._options.network_idle_seconds,
+                ),
+                progress=progress,
+            ),
+            return_exceptions=True,
+        )
+        lighthouse_run, lighthouse_failure = _split(lighthouse_outcome, LighthouseRun, "lighthouse")
+        page, page_failure = _split(page_outcome, PageAudit, "browser")
+        status: ScanStatus = "succeeded"
+        if lighthouse_failure and page_failure:
+            status = "failed"
+        elif lighthouse_failure or page_failure:
+            status = "partial"
+        lighthouse_summary = lighthouse_run.summary.to_result() if lighthouse_run else None
+        final_url = progress.final_url or (lighthouse_summary.final_url if lighthouse_summary else None)
+        result = _result(
+            url,
+            device,
+            status,
+            page_failure or lighthouse_failure,
+            final_url,
+            lighthouse_summary,
+            page,
+            Timings(
+                total_ms=_ms(started),
+                navigation_ms=progress.navigation_ms,
+                lighthouse_ms=lighthouse_ms[0] if lighthouse_ms else None,
+                axe_ms=progress.axe_ms,
+            ),
+        )
+        artifacts = ScanArtifacts(
+            screenshot_png=page.screenshot_png if page else None,
+            lighthouse_html=lighthouse_run.report_html if lighthouse_run else None,
+            lighthouse_json=lighthouse_run.report_json if lighthouse_run else None,
+            axe_json=page.axe_json if page else None,
+        )
+        _log(result)
+        return ScanOutcome(result=result, artifacts=artifacts)
+
+    async def aclose(self) -> None:
+        owned, self._owned = self._owned, []
+        for part in owned:
+            await part.aclose()
+
+    async def _run_lighthouse(self, url: str, device: Device, elapsed: list[int]) -> LighthouseRun:
+        started = time.perf_counter()
+        try:
+            return await self._lighthouse.run(
+                url,
+                device,
+                max_wait_for_load_ms=round(self._options.navigation_timeout_seconds * 1000),
+            )
+        finally:
+            elapsed.append(_ms(started))
+
+
+def _split(
+    outcome: _Part | BaseException, kind: type[_Part], part: str
+) -> tuple[_Part | None, ScanFailure | None]:
+    if isinstance(outcome, kind):
+        return outcome, None
+    if isinstance(outcome, ScanFailure):
+        return None, outcome
+    # A bug, not a page problem: keep the traceback in the logs, say little in the result.
+    assert isinstance(outcome, BaseException)
+    logger.error(f"the {part} half of a scan raised", exc_info=outcome)
+    return None, ScanFailure("internal_error", detail=f"{type(outcome).__name__}: {outcome}")
+
+
+def _result(
+    url: str,
+    device: Device,
+    status: ScanStatus,
+    failure: ScanFailure | None,
+    final_url: str | None,
+    lighthouse: LighthouseSummary | None,
+    page: PageAudit | None,
+    timings: Timings,
+) -> ScanResult:
+    return ScanResult(
+        url=url,
+        final_url=final_url,
+        device=device,
+        status=status,
+        error=failure.as_error() if failure else None,
+        lighthouse=lighthouse,
+        axe=page.axe if page else None,
+        timings=timings,
+    )
+
+
+def _log(result: ScanResult) -> None:
+    logger.info(
+        "scan finished",
+        extra={
+            "url": result.url,
+            "device": result.device,
+            "status": result.status,
+            "error_code": result.error.code if result.error else None,
+            "timings": result.timings.model_dump(),
+        },
+    )
+
+
+def _ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+# -- production wiring: one of each per execution environment ---------------------------
+
+
+def _new_default_browser_pool() -> BrowserPool:
+    return BrowserPool.from_settings(get_settings(), egress=_egress_slot.get())
+
+
+def _new_default_lighthouse() -> LighthouseWorker:
+    return LighthouseWorker.from_settings(get_settings(), egress=_egress_slot.get())
+
+
+async def _close_browser_pool(pool: BrowserPool) -> None:
+    await pool.aclose()
+
+
+async def _close_lighthouse(worker: LighthouseWorker) -> None:
+    await worker.aclose()
+
+
+async def _close_egress(gate: GuardedEgress) -> None:
+    await gate.aclose()
+
+
+# Registered browsers first, so that at exit they close before the proxy they talk through.
+_browser_pool_slot = runtime.pooled(
+    _new_default_browser_pool, lambda pool: not pool.closed, _close_browser_pool
+)
+_lighthouse_slot = runtime.pooled(
+    _new_default_lighthouse, lambda worker: not worker.closed, _close_lighthouse
+)
+_egress_slot = runtime.pooled(GuardedEgress, lambda gate: not gate.closed, _close_egress)
+
+_axe_scripts: dict[str, AxeScript] = {}
+
+
+def _default_axe_script() -> AxeScript:
+    layer = NodeLayer.from_settings(get_settings())
+    path = str(layer.axe_script)
+    if path not in _axe_scripts:
+        _axe_scripts[path] = AxeScript(layer.axe_script)
+    return _axe_scripts[path]

@@ -1,0 +1,403 @@
+"""The Python side of the persistent Lighthouse worker (``layers/node/lighthouse-worker.mjs``).
+
+One Node process with its own Chrome per execution environment, started on first use and
+given one job at a time over newline-delimited JSON on its stdin/stdout; the reports come
+back as files in a folder of the job's own. The worker is replaced after ``max_runs`` runs,
+when it dies, when a run fails inside Lighthouse (its Chrome may be unwell), and when a run
+outlives its timeout: a run cannot be cancelled inside Lighthouse, so the process goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import signal
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from scout.audit.chromium_flags import chromium_flags
+from scout.audit.egress_gate import EgressGate, UncheckedEgress
+from scout.audit.node_layer import NodeLayer
+from scout.audit.result import (
+    Device,
+    LighthouseMetrics,
+    LighthouseScores,
+    LighthouseSummary,
+    LighthouseTiming,
+)
+from scout.audit.scan_errors import ScanFailure, failure_from_lighthouse
+from scout.audit.scratch_dirs import ScratchDirs
+from scout.observability import logger
+
+if TYPE_CHECKING:
+    from scout.settings import Settings
+
+_STOP_GRACE_SECONDS = 5.0
+_STOPPED_UNEXPECTEDLY = "The performance audit (Lighthouse) stopped unexpectedly. Trying again usually works."
+_STDERR_TAIL_LINES = 20
+# Lines on stdout are small summaries; the limit only guards against a runaway worker.
+_LINE_LIMIT_BYTES = 1 << 20
+
+
+class _RuntimeError(BaseModel):
+    code: str | None = None
+    message: str | None = None
+
+
+class LighthouseRunSummary(BaseModel):
+    """What the worker reports about a run, next to the report files."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    lighthouse_version: str = Field(alias="lighthouseVersion")
+    final_displayed_url: str | None = Field(default=None, alias="finalDisplayedUrl")
+    main_document_url: str | None = Field(default=None, alias="mainDocumentUrl")
+    scores: dict[str, float | None]
+    metrics: dict[str, float | None] = Field(default_factory=dict)
+    timing_total_ms: float | None = None
+    runtime_error: _RuntimeError | None = Field(default=None, alias="runtimeError")
+    run_warnings: list[str] = Field(default_factory=list, alias="runWarnings")
+
+    @classmethod
+    def from_worker(cls, raw: dict[str, Any]) -> LighthouseRunSummary:
+        timing = raw.get("timing") or {}
+        return cls.model_validate({**raw, "timing_total_ms": timing.get("total")})
+
+    def to_result(self) -> LighthouseSummary:
+        def score(category: str) -> int | None:
+            value = self.scores.get(category)
+            return None if value is None else round(value * 100)
+
+        metric = self.metrics.get
+        return LighthouseSummary(
+            scores=LighthouseScores(
+                performance=score("performance"),
+                accessibility=score("accessibility"),
+                best_practices=score("best-practices"),
+                seo=score("seo"),
+            ),
+            metrics=LighthouseMetrics(
+                first_contentful_paint_ms=metric("first-contentful-paint"),
+                largest_contentful_paint_ms=metric("largest-contentful-paint"),
+                total_blocking_time_ms=metric("total-blocking-time"),
+                cumulative_layout_shift=metric("cumulative-layout-shift"),
+                speed_index_ms=metric("speed-index"),
+                time_to_interactive_ms=metric("interactive"),
+            ),
+            timing=LighthouseTiming(total_ms=self.timing_total_ms),
+            lighthouse_version=self.lighthouse_version,
+            final_url=self.final_displayed_url or self.main_document_url,
+            warnings=self.run_warnings,
+        )
+
+
+@dataclass(frozen=True)
+class LighthouseRun:
+    summary: LighthouseRunSummary
+    report_json: bytes
+    report_html: bytes
+
+
+class _WorkerGone(Exception):
+    """The worker's stdout ended: the process exited or was killed."""
+
+
+class LighthouseWorker:
+    def __init__(
+        self,
+        *,
+        chromium_path: str,
+        node: NodeLayer | None = None,
+        node_binary: str = "node",
+        egress: EgressGate | None = None,
+        max_runs: int = 20,
+        run_timeout_seconds: float = 120.0,
+        start_timeout_seconds: float = 60.0,
+    ) -> None:
+        self._chromium_path = chromium_path
+        self._node = node or NodeLayer.default()
+        self._node_binary = node_binary
+        self._egress: EgressGate = egress if egress is not None else UncheckedEgress()
+        self._max_runs = max_runs
+        self._run_timeout_seconds = run_timeout_seconds
+        self._start_timeout_seconds = start_timeout_seconds
+        self._lock = asyncio.Lock()
+        self._process: asyncio.subprocess.Process | None = None
+        self._chrome_pid: int | None = None
+        self._tmp_dir: Path | None = None
+        self._scratch = ScratchDirs("scout-lighthouse-")
+        self._stderr_task: asyncio.Task[None] | None = None
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL_LINES)
+        self._runs_on_process = 0
+        self.starts = 0
+        self.closed = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, egress: EgressGate | None = None) -> LighthouseWorker:
+        return cls(
+            chromium_path=settings.chromium_path,
+            node=NodeLayer.from_settings(settings),
+            node_binary=settings.node_binary,
+            egress=egress,
+            max_runs=settings.lighthouse_max_runs,
+            run_timeout_seconds=settings.lighthouse_timeout_seconds,
+        )
+
+    @property
+    def pid(self) -> int | None:
+        """The Node process's id while one runs."""
+        process = self._process
+        return process.pid if process is not None and process.returncode is None else None
+
+    @property
+    def chrome_pid(self) -> int | None:
+        return self._chrome_pid if self.pid is not None else None
+
+    @property
+    def tmp_dir(self) -> Path | None:
+        return self._tmp_dir
+
+    async def start(self) -> None:
+        """Start the worker now rather than on the first run (e.g. during a Lambda's init)."""
+        async with self._lock:
+            await self._ensure_started()
+
+    async def run(self, url: str, device: Device, *, max_wait_for_load_ms: int) -> LighthouseRun:
+        """One Lighthouse run; raises ScanFailure("lighthouse_failed") when it cannot finish."""
+        if self.closed:
+            raise RuntimeError("the Lighthouse worker is closed")
+        async with self._lock:
+            for attempt in (1, 2):
+                await self._ensure_started()
+                try:
+                    return await self._run_once(url, device, max_wait_for_load_ms)
+                except _WorkerGone as gone:
+                    accepted = gone.args[0] if gone.args else True
+                    await self._stop(kill=True, reason="worker exited")
+                    # A worker that died between jobs never saw this one: give it to a fresh one.
+                    if attempt == 1 and not accepted:
+                        continue
+                    raise ScanFailure(
+                        "lighthouse_failed", _STOPPED_UNEXPECTEDLY, detail=self._stderr_summary()
+                    ) from None
+            raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        self.closed = True
+        async with self._lock:
+            await self._stop(kill=False, reason="closed")
+
+    # -- one run -----------------------------------------------------------------------
+
+    async def _run_once(self, url: str, device: Device, max_wait_for_load_ms: int) -> LighthouseRun:
+        process = self._process
+        assert process is not None
+        assert process.stdin is not None
+        assert self._tmp_dir is not None
+        job_id = uuid.uuid4().hex
+        out_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._tmp_dir))
+        job = {
+            "type": "run",
+            "id": job_id,
+            "url": url,
+            "device": device,
+            "outDir": str(out_dir),
+            "maxWaitForLoadMs": max_wait_for_load_ms,
+        }
+        self._runs_on_process += 1
+        try:
+            try:
+                process.stdin.write(json.dumps(job).encode() + b"\n")
+                await process.stdin.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                raise _WorkerGone(False) from None
+            try:
+                message = await asyncio.wait_for(self._result_for(job_id), self._run_timeout_seconds)
+            except TimeoutError:
+                await self._stop(kill=True, reason="run timed out")
+                raise ScanFailure(
+                    "lighthouse_failed",
+                    f"The performance audit (Lighthouse) did not finish within "
+                    f"{self._run_timeout_seconds:g} seconds.",
+                ) from None
+            except _WorkerGone:
+                raise
+            except BaseException:
+                # Cancelled mid-run: the worker is still busy with a job nobody awaits.
+                await self._stop(kill=True, reason="run abandoned")
+                raise
+            return await self._finish(message)
+        finally:
+            await self._scratch.remove(out_dir)
+
+    async def _result_for(self, job_id: str) -> dict[str, Any]:
+        accepted = False
+        while True:
+            message = await self._read_message()
+            if message is None:
+                raise _WorkerGone(accepted)
+            if message.get("id") != job_id:
+                continue
+            if message.get("type") == "accepted":
+                accepted = True
+            elif message.get("type") == "result":
+                return message
+
+    async def _finish(self, message: dict[str, Any]) -> LighthouseRun:
+        if not message.get("ok"):
+            error = message.get("error") or {}
+            # Lighthouse threw rather than reporting a page problem: its Chrome may be in a
+            # bad state, so the next run gets a fresh worker.
+            await self._stop(kill=False, reason="run failed")
+            raise failure_from_lighthouse(error.get("code"), error.get("message"))
+        try:
+            summary = LighthouseRunSummary.from_worker(message["summary"])
+            report_json, report_html = await asyncio.gather(
+                asyncio.to_thread(Path(message["jsonPath"]).read_bytes),
+                asyncio.to_thread(Path(message["htmlPath"]).read_bytes),
+            )
+        except (KeyError, TypeError, ValidationError, OSError) as exc:
+            raise ScanFailure("lighthouse_failed", detail=f"unreadable worker result: {exc}") from exc
+        if summary.runtime_error is not None:
+            raise failure_from_lighthouse(summary.runtime_error.code, summary.runtime_error.message)
+        return LighthouseRun(summary=summary, report_json=report_json, report_html=report_html)
+
+    # -- the process -----------------------------------------------------------------
+
+    async def _ensure_started(self) -> None:
+        process = self._process
+        if process is not None and process.returncode is None and self._runs_on_process < self._max_runs:
+            return
+        if process is not None:
+            reason = "max runs reached" if process.returncode is None else "worker exited"
+            await self._stop(kill=process.returncode is not None, reason=reason)
+        await self._start()
+
+    async def _start(self) -> None:
+        self._node.require_installed()
+        await self._scratch.sweep()
+        tmp_dir = self._scratch.make()
+        config = {
+            "chromePath": self._chromium_path,
+            "chromeFlags": chromium_flags(headless_flag=True, extra=await self._egress.browser_args()),
+        }
+        env = {
+            **os.environ,
+            # chrome-launcher makes Chrome's profile under TMPDIR: it goes when tmp_dir goes.
+            "TMPDIR": str(tmp_dir),
+            "SCOUT_LIGHTHOUSE_WORKER_CONFIG": json.dumps(config),
+        }
+        self._stderr_tail.clear()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self._node_binary,
+                str(self._node.lighthouse_worker_script),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=self._node.root,
+                env=env,
+                start_new_session=True,
+                limit=_LINE_LIMIT_BYTES,
+            )
+        except OSError as exc:
+            await self._scratch.remove(tmp_dir)
+            raise ScanFailure(
+                "lighthouse_failed", "The performance audit (Lighthouse) could not start.", detail=str(exc)
+            ) from exc
+        self._process = process
+        self._tmp_dir = tmp_dir
+        self._chrome_pid = None
+        self._runs_on_process = 0
+        self._stderr_task = asyncio.get_running_loop().create_task(self._drain_stderr(process))
+        try:
+            ready = await asyncio.wait_for(self._read_message(), self._start_timeout_seconds)
+        except (TimeoutError, asyncio.CancelledError):
+            await self._stop(kill=True, reason="start timed out")
+            raise
+        if ready is None or ready.get("type") != "ready":
+            await self._stop(kill=True, reason="start failed")
+            reason = ready.get("message") if ready is not None else None
+            raise ScanFailure(
+                "lighthouse_failed",
+                "The performance audit (Lighthouse) could not start.",
+                detail=str(reason) if reason else self._stderr_summary(),
+            )
+        self._chrome_pid = int(ready["chromePid"])
+        self.starts += 1
+        logger.info(
+            "lighthouse worker started",
+            extra={
+                "pid": process.pid,
+                "chrome_pid": self._chrome_pid,
+                "version": ready.get("lighthouseVersion"),
+            },
+        )
+
+    async def _stop(self, *, kill: bool, reason: str) -> None:
+        process, self._process = self._process, None
+        chrome_pid, self._chrome_pid = self._chrome_pid, None
+        tmp_dir, self._tmp_dir = self._tmp_dir, None
+        if process is not None:
+            logger.info("lighthouse worker stopping", extra={"pid": process.pid, "reason": reason})
+            if not kill and process.returncode is None and process.stdin is not None:
+                # End of input is the worker's signal to kill its Chrome and exit.
+                with contextlib.suppress(Exception):
+                    process.stdin.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(process.wait(), _STOP_GRACE_SECONDS)
+            _kill_group(process.pid)
+            await process.wait()
+        # chrome-launcher puts Chrome in a process group of its own, which outlives a
+        # killed Node; it is killed by its own group id.
+        if chrome_pid is not None:
+            _kill_group(chrome_pid)
+        if self._stderr_task is not None:
+            self._stderr_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stderr_task
+            self._stderr_task = None
+        if tmp_dir is not None:
+            await self._scratch.remove(tmp_dir)
+
+    async def _read_message(self) -> dict[str, Any] | None:
+        """The next JSON message on the worker's stdout; None at end of output."""
+        process = self._process
+        assert process is not None
+        assert process.stdout is not None
+        while True:
+            line = await process.stdout.readline()
+            if not line:
+                return None
+            try:
+                message = json.loads(line)
+            except ValueError:
+                logger.warning("lighthouse worker wrote a non-JSON line", extra={"line": line[:200]})
+                continue
+            if isinstance(message, dict):
+                return message
+
+    async def _drain_stderr(self, process: asyncio.subprocess.Process) -> None:
+        # An undrained pipe fills up and then blocks the worker mid-run.
+        assert process.stderr is not None
+        while chunk := await process.stderr.read(65536):
+            for line in chunk.decode(errors="replace").splitlines():
+                if line.strip():
+                    self._stderr_tail.append(line[:500])
+                    logger.debug("lighthouse worker", extra={"stderr": line[:2000]})
+
+    def _stderr_summary(self) -> str:
+        return " | ".join(self._stderr_tail) or "no output"
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)

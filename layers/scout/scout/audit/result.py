@@ -1,0 +1,146 @@
+"""The scan result of DESIGN §5, and the artifacts that travel beside it.
+
+``ScanResult`` serialises (``model_dump(mode="json", by_alias=True)``) to exactly the JSON
+that the API and ``scout scan --json`` return. Artifacts are kept out of it: they are large,
+and the queue worker uploads them separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Device = Literal["mobile", "desktop"]
+ScanStatus = Literal["succeeded", "partial", "failed"]
+Impact = Literal["critical", "serious", "moderate", "minor"]
+
+IMPACTS: tuple[Impact, ...] = ("critical", "serious", "moderate", "minor")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class ScanError(_Frozen):
+    code: str
+    message: str
+
+
+class LighthouseScores(_Frozen):
+    """Category scores as Lighthouse shows them, 0-100; null when a category could not be scored."""
+
+    performance: int | None
+    accessibility: int | None
+    best_practices: int | None = Field(alias="best-practices")
+    seo: int | None
+
+
+class LighthouseMetrics(_Frozen):
+    """Lighthouse's lab metrics: milliseconds, except the unitless layout shift."""
+
+    first_contentful_paint_ms: float | None = None
+    largest_contentful_paint_ms: float | None = None
+    total_blocking_time_ms: float | None = None
+    cumulative_layout_shift: float | None = None
+    speed_index_ms: float | None = None
+    time_to_interactive_ms: float | None = None
+
+
+class LighthouseTiming(_Frozen):
+    # Lighthouse's own measure of its run (lhr.timing.total), for comparing run strategies.
+    total_ms: float | None
+
+
+class LighthouseSummary(_Frozen):
+    scores: LighthouseScores
+    metrics: LighthouseMetrics
+    timing: LighthouseTiming
+    lighthouse_version: str
+    final_url: str | None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class AxeNode(_Frozen):
+    # axe's selector path; a nested list steps into an iframe or a shadow root.
+    target: list[str | list[str]]
+    html: str
+
+
+class AxeViolation(_Frozen):
+    id: str
+    impact: Impact | None
+    help: str
+    nodes: list[AxeNode]
+
+
+class AxeCounts(_Frozen):
+    """Violated rules by impact (so the counts add up to the number of violations)."""
+
+    critical: int = 0
+    serious: int = 0
+    moderate: int = 0
+    minor: int = 0
+
+
+class AxeSummary(_Frozen):
+    violations: list[AxeViolation]
+    counts: AxeCounts
+
+
+class Timings(_Frozen):
+    total_ms: int
+    navigation_ms: int | None = None
+    lighthouse_ms: int | None = None
+    axe_ms: int | None = None
+
+
+class ScanResult(_Frozen):
+    url: str
+    final_url: str | None
+    device: Device
+    status: ScanStatus
+    error: ScanError | None
+    lighthouse: LighthouseSummary | None
+    axe: AxeSummary | None
+    timings: Timings
+
+    def to_json_dict(self) -> dict[str, object]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ScanArtifacts:
+    """The large outputs of one scan; any of them is None when its part did not finish."""
+
+    screenshot_png: bytes | None = None
+    lighthouse_html: bytes | None = None
+    lighthouse_json: bytes | None = None
+    axe_json: bytes | None = None
+
+    def __iter__(self) -> Iterator[Artifact]:
+        """The artifacts that exist, named as they are stored next to a scan."""
+        candidates = (
+            ("screenshot.png", "image/png", self.screenshot_png),
+            ("lighthouse.html", "text/html; charset=utf-8", self.lighthouse_html),
+            ("lighthouse.json", "application/json", self.lighthouse_json),
+            ("axe.json", "application/json", self.axe_json),
+        )
+        for name, content_type, body in candidates:
+            if body is not None:
+                yield Artifact(name, content_type, body)
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    result: ScanResult
+    artifacts: ScanArtifacts

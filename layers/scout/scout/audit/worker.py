@@ -1,0 +1,200 @@
+"""The scan worker: one queued scan through the engine, its artifacts to S3, its result to the store.
+
+Idempotent on the scan id, because SQS delivers at least once:
+
+- ``claim_scan`` decides in SQL. A finished scan is skipped; a scan another live attempt holds
+  is skipped (if that attempt dies, its own message comes back); a scan left running by a
+  crashed attempt (its lease ran out) is run again; after ``max_attempts`` it is failed.
+- A page that cannot be audited for the site's own reasons (blocked, DNS, TLS, bot wall,
+  HTTP error, timeout...) is a finished ``failed`` result, not a retry.
+- scout's own failures raise, so SQS delivers the message again: the engine raising, S3 or
+  the store failing, or the engine reporting a crashed browser or an internal error while
+  attempts remain.
+- Artifacts go to ``scans/<id>/<name>``, so a rerun overwrites its own files. The result is
+  written only by the attempt that holds the claim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from uuid import UUID
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from scout import runtime
+from scout.audit.artifacts import ArtifactBody, ArtifactStore, S3ArtifactStore, StoredArtifact
+from scout.audit.result import Device
+from scout.audit.scan_queue import scan_id_of
+from scout.observability import logger, metrics
+from scout.settings import get_settings
+
+if TYPE_CHECKING:
+    from scout.store import Store
+
+# Result error codes that are scout's fault, not the site's: worth another attempt.
+RETRIED_ERROR_CODES = frozenset({"browser_crashed", "internal_error"})
+# Slack on top of the function's remaining time: Lambda stops an attempt at its timeout, so
+# once this lease has run out no attempt can still be writing.
+LEASE_MARGIN_SECONDS = 30
+# An attempt gives up this long before Lambda would stop it, so that it ends with an error
+# (and a retry) on a warm environment instead of being killed mid-write.
+DEADLINE_MARGIN_SECONDS = 10
+
+
+class ScanResultLike(Protocol):
+    """What the worker reads of the engine's ``ScanResult``."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def error(self) -> Any: ...
+    def to_json_dict(self) -> dict[str, object]: ...
+
+
+class ScanOutcomeLike(Protocol):
+    @property
+    def result(self) -> ScanResultLike: ...
+    @property
+    def artifacts(self) -> Iterable[ArtifactBody]: ...
+
+
+class Scanner(Protocol):
+    """The scan engine's interface (``scout.audit.engine.ScanEngine``)."""
+
+    async def scan(self, url: str, device: Device) -> ScanOutcomeLike: ...
+
+
+class ScanAttemptFailed(Exception):
+    """This attempt failed for scout's own reasons; the message goes back to the queue."""
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    """What became of one message (for logs and tests)."""
+
+    outcome: Literal["finished", "skipped", "gave_up", "superseded"]
+    status: str | None = None
+    reason: str | None = None
+
+
+def lease_seconds(remaining_millis: int) -> int:
+    """How long a claim holds: the invocation's remaining time plus a margin."""
+    return max(1, math.ceil(remaining_millis / 1000)) + LEASE_MARGIN_SECONDS
+
+
+async def process_scan(
+    scan_id: UUID,
+    *,
+    store: Store,
+    scanner: Scanner,
+    artifacts: ArtifactStore,
+    lease_seconds: int,
+    max_attempts: int,
+) -> WorkOutcome:
+    claim = await store.call(
+        "claim_scan", p_scan_id=scan_id, p_lease_seconds=lease_seconds, p_max_attempts=max_attempts
+    )
+    log_context = {"scan_id": str(scan_id)}
+    if claim["outcome"] == "skipped":
+        logger.info("scan skipped", extra={**log_context, "reason": claim["reason"]})
+        return WorkOutcome("skipped", status=claim.get("status"), reason=claim["reason"])
+    if claim["outcome"] == "gave_up":
+        logger.error("scan failed for good after its last attempt", extra={**log_context, **claim})
+        return WorkOutcome("gave_up", status="failed")
+
+    scan = claim["scan"]
+    attempt = int(scan["attempts"])
+    log_context["attempt"] = str(attempt)
+    logger.info("scan started", extra={**log_context, "url": scan["url"], "device": scan["device"]})
+    outcome = await scanner.scan(scan["url"], scan["device"])
+    result = outcome.result
+    error_code = getattr(result.error, "code", None)
+    if result.status == "failed" and error_code in RETRIED_ERROR_CODES and attempt < max_attempts:
+        raise ScanAttemptFailed(f"scan {scan_id} attempt {attempt} failed with {error_code}; retrying")
+
+    stored = await _upload(scan_id, outcome.artifacts, artifacts)
+    finished = await store.call(
+        "finish_scan",
+        p_scan_id=scan_id,
+        p_attempt=attempt,
+        p_result=result.to_json_dict(),
+        p_artifacts=[artifact.to_json() for artifact in stored],
+    )
+    if finished["outcome"] == "superseded":
+        logger.warning("a later attempt took over this scan; result dropped", extra=log_context)
+        return WorkOutcome("superseded")
+    logger.info("scan stored", extra={**log_context, "status": result.status, "error_code": error_code})
+    return WorkOutcome("finished", status=result.status)
+
+
+async def _upload(
+    scan_id: UUID, produced: Iterable[ArtifactBody], artifacts: ArtifactStore
+) -> list[StoredArtifact]:
+    return list(await asyncio.gather(*(artifacts.put(scan_id, artifact) for artifact in produced)))
+
+
+class ScanWorker:
+    """One message at a time on the process's event loop, with the process's clients."""
+
+    def __init__(
+        self,
+        *,
+        store: Callable[[], Store],
+        scanner: Callable[[], Scanner],
+        artifacts: ArtifactStore,
+        max_attempts: int,
+    ) -> None:
+        self._store = store
+        self._scanner = scanner
+        self._artifacts = artifacts
+        self._max_attempts = max_attempts
+
+    @classmethod
+    def from_environment(cls) -> ScanWorker:
+        """Production wiring; raises RuntimeError at cold start when REPORTS_BUCKET is unset."""
+        from scout.store import get_store
+
+        settings = get_settings()
+        return cls(
+            store=lambda: get_store(settings),
+            scanner=_default_scanner,
+            artifacts=S3ArtifactStore.from_settings(settings),
+            max_attempts=settings.scan_max_attempts,
+        )
+
+    def handle(self, body: str, *, remaining_millis: int) -> WorkOutcome:
+        """Process one message body; raising sends the message back to the queue."""
+        scan_id = scan_id_of(body)
+        deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
+        done = runtime.run(self._process(scan_id, lease_seconds(remaining_millis), deadline))
+        if done.outcome in ("finished", "gave_up") and done.status is not None:
+            metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        return done
+
+    async def _process(self, scan_id: UUID, lease: int, deadline_seconds: float) -> WorkOutcome:
+        # Built inside the loop: the store and the engine's browser are bound to it.
+        async with asyncio.timeout(deadline_seconds):
+            return await process_scan(
+                scan_id,
+                store=self._store(),
+                scanner=self._scanner(),
+                artifacts=self._artifacts,
+                lease_seconds=lease,
+                max_attempts=self._max_attempts,
+            )
+
+
+def _default_scanner() -> Scanner:
+    """A ScanEngine over the execution environment's pooled browser and Lighthouse worker.
+
+    Imported here so that importing this module (the API's tests, OpenAPI generation) never
+    loads Playwright. The engine itself is cheap: the expensive parts are pooled.
+    """
+    from scout.audit.engine import ScanEngine
+
+    engine: Scanner = ScanEngine()
+    return engine

@@ -1,0 +1,76 @@
+"""Opaque keyset cursors: the position after a page's last item, for ``?cursor=``.
+
+A list's SQL function answers ``next``, the sort key of the last item it returned. The API
+hands that out as URL-safe base64 of a small JSON object tagged with the list it belongs to,
+and reads it back strictly: anything that is not a cursor this list issued is a 400 naming
+the ``cursor`` field, never a 500 and never a silently restarted list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from scout.errors import InvalidCursor
+
+P = TypeVar("P", bound="Position")
+
+
+class Position(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    list_name: str  # which list issued it: a /companies cursor is no /jobs cursor
+
+
+class JobsPosition(Position):
+    list_name: str = "jobs"
+    sort_at: AwareDatetime
+    id: UUID
+
+
+class CompaniesPosition(Position):
+    list_name: str = "companies"
+    company: str
+
+
+class SourcesPosition(Position):
+    list_name: str = "sources"
+    company: str
+    id: UUID
+
+
+class RunsPosition(Position):
+    list_name: str = "runs"
+    started_at: AwareDatetime
+    id: UUID
+
+
+def encode_cursor(position_type: type[Position], next_position: dict[str, Any] | None) -> str | None:
+    """The cursor for a list function's ``next`` (None when the list has ended)."""
+    if next_position is None:
+        return None
+    position = position_type.model_validate(next_position)
+    text = json.dumps(position.model_dump(mode="json"), separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(position_type: type[P], cursor: str | None) -> P | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        expected = position_type.model_fields["list_name"].default
+        if data.get("list_name") != expected:
+            raise ValueError("issued by another list")
+        return position_type.model_validate(data)
+    except (ValueError, UnicodeError, binascii.Error, ValidationError):
+        raise InvalidCursor(
+            "cursor: not a cursor this list issued; pass next_cursor from the previous page"
+        ) from None

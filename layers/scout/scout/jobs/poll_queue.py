@@ -1,0 +1,104 @@
+"""The poll queue: one SQS message per source to poll, carrying everything the worker needs.
+
+A message names the source and its board, so the worker fetches the board and syncs the
+result in one store call, without first asking the database what the source is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scout.errors import QueueUnavailable
+from scout.jobs.posting import AtsKind
+from scout.observability import logger
+from scout.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+# SendMessageBatch takes at most ten entries.
+SQS_BATCH_LIMIT = 10
+
+
+class PollRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source_id: UUID
+    ats: AtsKind
+    board: str = Field(min_length=1, max_length=2048)
+
+
+class PollQueue(Protocol):
+    async def send(self, requests: Sequence[PollRequest]) -> list[PollRequest]:
+        """Enqueue every request; return those the queue did not take."""
+        ...
+
+
+class SqsPollQueue:
+    """The poll queue on SQS. boto3 blocks, so each SendMessageBatch runs in a worker thread."""
+
+    def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
+        self.queue_url = queue_url
+        self._client = client
+        self._client_made = threading.Lock()
+
+    def client(self) -> SQSClient:
+        # boto3's default session is not safe to build clients from in two threads at once.
+        with self._client_made:
+            if self._client is None:
+                import boto3  # only the functions that enqueue pay for importing boto3
+
+                self._client = boto3.client("sqs")
+            return self._client
+
+    async def send(self, requests: Sequence[PollRequest]) -> list[PollRequest]:
+        client = await asyncio.to_thread(self.client)
+        groups = [
+            requests[start : start + SQS_BATCH_LIMIT] for start in range(0, len(requests), SQS_BATCH_LIMIT)
+        ]
+        refused = await asyncio.gather(
+            *(asyncio.to_thread(self._send_group, client, group) for group in groups)
+        )
+        return [request for group in refused for request in group]
+
+    def _send_group(self, client: SQSClient, group: Sequence[PollRequest]) -> list[PollRequest]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
+            {"Id": str(position), "MessageBody": request.model_dump_json()}
+            for position, request in enumerate(group)
+        ]
+        try:
+            answer = client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("the poll queue refused a batch", extra={"error": str(exc), "size": len(group)})
+            return list(group)
+        failed = {int(entry["Id"]): entry for entry in answer.get("Failed", [])}
+        for entry in failed.values():
+            logger.warning("the poll queue refused a message", extra={"code": entry.get("Code")})
+        return [group[position] for position in sorted(failed)]
+
+
+@lru_cache(maxsize=4)
+def _queue_at(queue_url: str) -> SqsPollQueue:
+    return SqsPollQueue(queue_url)
+
+
+def poll_queue(settings: Settings) -> SqsPollQueue:
+    """The process's poll queue (``POLL_QUEUE_URL``), its SQS client made on first use."""
+    if not settings.poll_queue_url:
+        raise QueueUnavailable("the poll queue is not configured (POLL_QUEUE_URL)")
+    return _queue_at(settings.poll_queue_url)
+
+
+def forget_poll_queues() -> None:
+    """Drop the cached queues and their clients (tests start a new mocked AWS each time)."""
+    _queue_at.cache_clear()

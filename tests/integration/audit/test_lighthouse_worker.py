@@ -1,0 +1,100 @@
+"""The persistent Lighthouse worker: recycling after N runs, after a timeout, and failing to start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from scout.audit.egress_gate import UncheckedEgress
+from scout.audit.lighthouse_worker import LighthouseWorker
+from scout.audit.scan_errors import ScanFailure
+from tests.integration.audit.conftest import CHROMIUM
+from tests.integration.audit.processes import alive
+from tests.integration.audit.servers import RawServer, SiteServer, shop_routes
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[SiteServer]:
+    with SiteServer(shop_routes()) as server:
+        yield server
+
+
+async def test_worker_is_replaced_after_its_run_budget_and_leaves_nothing_behind(site: SiteServer) -> None:
+    # Given a worker allowed one run per process
+    worker = LighthouseWorker(chromium_path=CHROMIUM, egress=UncheckedEgress(), max_runs=1)
+    try:
+        first = await worker.run(site.url("/about"), "mobile", max_wait_for_load_ms=15_000)
+        first_pid, first_chrome, first_tmp = worker.pid, worker.chrome_pid, worker.tmp_dir
+        assert first_pid is not None
+        assert first_chrome is not None
+        assert first_tmp is not None
+
+        # When it is given a second run
+        second = await worker.run(site.url("/about"), "desktop", max_wait_for_load_ms=15_000)
+        second_tmp = worker.tmp_dir
+        assert second_tmp is not None
+
+        # Then a fresh worker did it, and the old one, its Chrome and its files are gone
+        assert worker.starts == 2
+        assert worker.pid != first_pid
+        assert not alive(first_pid)
+        assert not alive(first_chrome)
+        assert not first_tmp.exists()
+        # And a run's report files do not outlive the run
+        assert list(second_tmp.glob("run-*")) == []
+        # And both runs produced reports
+        for run, form_factor in ((first, "mobile"), (second, "desktop")):
+            assert run.summary.scores["accessibility"] is not None
+            assert json.loads(run.report_json)["configSettings"]["formFactor"] == form_factor
+            assert b"<html" in run.report_html
+    finally:
+        last_chrome, last_tmp = worker.chrome_pid, worker.tmp_dir
+        await worker.aclose()
+    # And closing it takes its Chrome and files with it
+    assert last_chrome is not None
+    assert not alive(last_chrome)
+    assert last_tmp is not None
+    assert not last_tmp.exists()
+
+
+async def test_run_past_its_timeout_fails_and_the_worker_is_killed() -> None:
+    # Given a worker with a short run timeout, and a page that never answers
+    worker = LighthouseWorker(chromium_path=CHROMIUM, egress=UncheckedEgress(), run_timeout_seconds=3)
+    try:
+        await worker.start()
+        pid, chrome_pid = worker.pid, worker.chrome_pid
+        assert pid is not None
+        assert chrome_pid is not None
+        # When Lighthouse is run on it
+        with RawServer("hang") as server, pytest.raises(ScanFailure) as caught:
+            await worker.run(server.url(), "mobile", max_wait_for_load_ms=60_000)
+
+        # Then the run failed as lighthouse_failed, saying how long it was given
+        assert caught.value.code == "lighthouse_failed"
+        assert "3 seconds" in caught.value.message
+        # And the worker and its Chrome were killed, to be started afresh next time
+        assert worker.pid is None
+        assert not alive(pid)
+        assert not alive(chrome_pid)
+    finally:
+        await worker.aclose()
+
+
+async def test_worker_that_cannot_start_fails_the_run_with_its_reason(site: SiteServer) -> None:
+    # Given a worker pointed at a browser that does not exist
+    worker = LighthouseWorker(chromium_path="/nonexistent/chromium", egress=UncheckedEgress())
+    try:
+        # When it is asked for a run
+        with pytest.raises(ScanFailure) as caught:
+            await worker.run(site.url("/"), "mobile", max_wait_for_load_ms=5_000)
+    finally:
+        await worker.aclose()
+
+    # Then the run fails as lighthouse_failed, with the worker's own words kept for the logs
+    assert caught.value.code == "lighthouse_failed"
+    assert caught.value.detail is not None
+    assert "could not start" in caught.value.detail

@@ -1,0 +1,131 @@
+"""Audit integration fixtures: moto's server on loopback for SQS and S3, and the audit
+function's services over the test database."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from uuid import uuid4
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from scout import runtime
+from scout.audit import scans
+from scout.audit.artifacts import S3ArtifactStore
+from scout.audit.scan_queue import SqsScanQueue
+from scout.settings import get_settings
+from scout.store.postgres import PostgresStore
+from tests.support.audit_fakes import public_policy
+from tests.support.functions import load_function
+
+REGION = "us-east-1"
+RATE_LIMIT = scans.RateLimit(scans=3, window_seconds=3600)
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    endpoint: str
+    sqs: Any
+    s3: Any
+    queue_url: str
+    bucket: str
+
+    def messages(self) -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], VisibilityTimeout=0
+        ).get("Messages", [])
+        return received
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """moto in server mode on 127.0.0.1: presigned links can then really be downloaded."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(signature_version="s3v4"),
+    )
+
+
+@pytest.fixture
+def local_aws(aws_endpoint: str) -> LocalAws:
+    """A fresh scan FIFO queue and reports bucket for this test."""
+    sqs, s3 = aws_client("sqs", aws_endpoint), aws_client("s3", aws_endpoint)
+    name = f"t{uuid4().hex[:12]}"
+    queue_url = sqs.create_queue(
+        QueueName=f"{name}-scans.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false", "VisibilityTimeout": "1080"},
+    )["QueueUrl"]
+    s3.create_bucket(Bucket=f"{name}-reports")
+    return LocalAws(aws_endpoint, sqs, s3, queue_url, f"{name}-reports")
+
+
+@pytest.fixture
+def audit_env(monkeypatch: pytest.MonkeyPatch, local_aws: LocalAws) -> Iterator[pytest.MonkeyPatch]:
+    for name, value in {
+        "ALLOWED_HOSTS": "localhost",
+        "SUPABASE_URL": "https://project.supabase.test",
+        "SUPABASE_JWT_SECRET": "u" * 40,
+        "ADMIN_SESSION_SECRET": "a" * 40,
+        "SERVICE_TOKEN_SECRET": "s" * 40,
+        "SCAN_QUEUE_URL": local_aws.queue_url,
+        "REPORTS_BUCKET": local_aws.bucket,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def api_store(clean_database: str) -> Iterator[PostgresStore]:
+    """A store for the function under test: it lives on the process loop, as in Lambda."""
+    store = PostgresStore(clean_database)
+    try:
+        yield store
+    finally:
+        runtime.run(store.aclose())
+
+
+@pytest.fixture
+def audit_function(
+    audit_env: pytest.MonkeyPatch, api_store: PostgresStore, local_aws: LocalAws
+) -> Iterator[ModuleType]:
+    """functions/audit_api/app.py serving with the test database, queue and bucket."""
+    # A cold start: the routes module builds its resolver from this test's settings.
+    sys.modules.pop("scout.audit.api", None)
+    module = load_function("audit_api")
+    from scout.audit.api import AuditServices, using_services
+
+    services = AuditServices(
+        store=api_store,
+        queue=SqsScanQueue(local_aws.queue_url, client=local_aws.sqs),
+        artifacts=S3ArtifactStore(local_aws.bucket, link_seconds=300, client=local_aws.s3),
+        policy=public_policy(),
+        rate_limit=RATE_LIMIT,
+    )
+    with using_services(services):
+        yield module

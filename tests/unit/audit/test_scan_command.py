@@ -1,0 +1,116 @@
+"""``scout scan`` output and exit status, with a small in-memory engine of our own interface."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from scout.audit.axe import summarize_axe
+from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
+from scout.cli import build_parser
+from scout.cli.audit import scan_command
+
+
+class ScriptedEngine:
+    """Answers each scan with the next of the given results, and remembers what it was asked."""
+
+    def __init__(self, *results: ScanResult) -> None:
+        self.results = list(results)
+        self.scans: list[tuple[str, str]] = []
+        self.closed = False
+
+    async def scan(self, url: str, device: str) -> ScanOutcome:
+        self.scans.append((url, device))
+        scanned = self.results.pop(0).model_copy(update={"device": device})
+        return ScanOutcome(result=scanned, artifacts=ScanArtifacts(screenshot_png=b"\x89PNG"))
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def result(status: str = "succeeded", *, error: ScanError | None = None) -> ScanResult:
+    violations = [
+        {
+            "id": "image-alt",
+            "impact": "critical",
+            "help": "Images must have alternative text",
+            "nodes": [{"target": ["img"], "html": "<img>"}],
+        }
+    ]
+    return ScanResult(
+        url="https://shop.example/",
+        final_url="https://shop.example/" if status != "failed" else None,
+        device="mobile",
+        status=status,  # type: ignore[arg-type]
+        error=error,
+        lighthouse=None,
+        axe=summarize_axe(json.dumps({"violations": violations}).encode()) if status != "failed" else None,
+        timings=Timings(total_ms=4200, navigation_ms=300, lighthouse_ms=4100, axe_ms=250),
+    )
+
+
+@pytest.fixture(autouse=True)
+def allowed_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command fills in ALLOWED_HOSTS when unset; keep that out of other tests' environment.
+    monkeypatch.setenv("ALLOWED_HOSTS", "localhost")
+
+
+def run(argv: list[str], engine: ScriptedEngine) -> tuple[int, str]:
+    out = io.StringIO()
+    status = scan_command(build_parser().parse_args(argv), engine_factory=lambda: engine, out=out)  # type: ignore[arg-type,return-value]
+    return status, out.getvalue()
+
+
+def test_json_mode_prints_one_result_object_per_scan() -> None:
+    # Given an engine and a command asking for two desktop scans as JSON
+    engine = ScriptedEngine(result(), result())
+
+    # When the command runs
+    status, output = run(
+        ["scan", "https://shop.example/", "--device", "desktop", "--json", "--repeat", "2"], engine
+    )
+
+    # Then each scan is one JSON line with the result fields, and the engine was closed
+    lines = output.splitlines()
+    assert status == 0
+    assert len(lines) == 2
+    assert [json.loads(line)["status"] for line in lines] == ["succeeded", "succeeded"]
+    assert engine.scans == [("https://shop.example/", "desktop")] * 2
+    assert engine.closed
+
+
+def test_table_mode_shows_status_violations_and_which_scans_were_warm() -> None:
+    # Given two scans, the second partial
+    lighthouse_error = ScanError(
+        code="lighthouse_failed", message="The performance audit (Lighthouse) could not finish."
+    )
+    engine = ScriptedEngine(result(), result("partial", error=lighthouse_error))
+
+    # When the command prints a table
+    status, output = run(["scan", "https://shop.example/", "--repeat", "2"], engine)
+
+    # Then the first scan is marked cold and the second warm, with their findings
+    assert status == 0
+    assert "scan 1/2 (cold)  https://shop.example/  mobile  succeeded" in output
+    assert "scan 2/2 (warm)" in output
+    assert "1 violations: 1 critical" in output
+    assert "- image-alt (critical): Images must have alternative text [1 element]" in output
+    assert "error       lighthouse_failed: The performance audit (Lighthouse) could not finish." in output
+    assert "total 4.20 s" in output
+
+
+def test_failed_scan_makes_the_command_exit_1() -> None:
+    error = ScanError(code="dns_failed", message="The website's name could not be found.")
+    status, output = run(["scan", "https://nowhere.example/"], ScriptedEngine(result("failed", error=error)))
+    assert status == 1
+    assert "dns_failed" in output
+
+
+@pytest.mark.parametrize("repeat", ["0", "-1", "two"])
+def test_repeat_must_be_a_positive_whole_number(repeat: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["scan", "https://shop.example/", "--repeat", repeat])
+    assert exited.value.code == 2
+    assert "--repeat" in capsys.readouterr().err
