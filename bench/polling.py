@@ -79,9 +79,9 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--sequential-share",
         type=int,
-        default=12,
+        default=16,
         metavar="N",
-        help="client_per_request polls every Nth source of each kind, scaled up after (12; 1 = all)",
+        help="client_per_request polls every Nth source of each kind, scaled up after (16; 1 = all)",
     )
     parser.add_argument("--no-record", action="store_true", help="print only; leave bench/results alone")
     args = parser.parse_args(argv or [])

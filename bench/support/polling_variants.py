@@ -1,19 +1,20 @@
 """Three ways of polling the same sources, which the polling benchmark compares.
 
-- ``scout``: what production does. Sources are polled concurrently (bounded); each is fetched
-  with ``fetch_board`` on the process's pooled clients and synced with exactly one
-  ``store.call("sync_source_postings", ...)``.
+- ``scout``: production's poller, ``scout.jobs.polling.poll_sources``: sources concurrently
+  (bounded), each fetched with ``fetch_board`` on the process's pooled clients and synced with
+  exactly one ``store.call("sync_source_postings", ...)``.
 - ``client_per_request``: the naive baseline. Sources one after another, a new httpx client
   for every request (so a new TCP connection each time), and the sync as several SQL
   statements on one connection.
-- ``two_phase_gather``: the shared pooled client and concurrent sources like scout, but the
-  sync split into four statements run as two phases of ``asyncio.gather`` over a connection
-  pool (upsert postings + count misses, then archive + update the source and record the run).
+- ``two_phase_gather``: the pooled clients and concurrent sources like scout, but the sync
+  split into four statements run as two phases of ``asyncio.gather`` over a connection pool
+  (upsert postings + count misses, then archive + update the source and record the run).
 
-The baselines' SQL is written here, against the real schema, and does the same work as
-``sync_source_postings`` minus its guards other than completeness: if anything that favours
-them. ``python -m bench.support.polling_variants`` runs one variant from a JSON job on stdin
-and prints its measurements as JSON (the benchmark runs each variant in its own process).
+The baselines fetch exactly as scout does (``fetch_within``, the poll deadline). Their SQL is
+written here, against the real schema, and does the work of ``sync_source_postings`` minus
+its guards other than completeness: if anything, that favours them.
+``python -m bench.support.polling_variants`` runs one variant from a JSON job on stdin and
+prints its measurements as JSON (the benchmark runs each run in its own process).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 import psycopg
@@ -34,14 +36,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from bench.support.cpu_usage import busy_share, machine_jiffies
 from scout import runtime
-from scout.errors import AtsTimeout, ScoutError
-from scout.jobs.boards import fetch_board
-from scout.jobs.results import FetchResult
+from scout.errors import ScoutError
+from scout.jobs.poll_queue import PollRequest
+from scout.jobs.polling import fetch_failed, fetch_within, fetched, poll_sources
 from scout.settings import Settings, get_settings
 from scout.store import Store, get_store
 
 VARIANTS = ("scout", "client_per_request", "two_phase_gather")
-DEFAULT_DEADLINE_SECONDS = 60.0
 # The Postgres store's own pool size, so the two-phase baseline gets as many connections.
 DB_POOL_SIZE = 10
 
@@ -79,90 +80,82 @@ class PollTally:
         return {str(trips): sources for trips, sources in sorted(counts.items())}
 
 
-def fetched(result: FetchResult, started_at: datetime) -> dict[str, Any]:
-    """A successful fetch in ``sync_source_postings``' format."""
-    return {
-        "status": "succeeded",
-        "complete": result.complete,
-        "postings": [posting.model_dump(mode="json") for posting in result.postings],
-        "error": None,
-        "started_at": started_at.isoformat(),
-    }
-
-
-def fetch_failed(error: ScoutError, started_at: datetime) -> dict[str, Any]:
-    return {
-        "status": "failed",
-        "complete": False,
-        "postings": [],
-        "error": {"code": error.code, "message": error.message},
-        "started_at": started_at.isoformat(),
-    }
-
-
-async def fetch_outcome(
-    source: SourceRef,
-    *,
-    settings: Settings,
-    client: httpx.AsyncClient | None,
-    deadline_seconds: float,
-) -> dict[str, Any]:
-    """Fetch one board within a deadline (``fetch_board`` bounds each request, not paging)."""
-    started_at = datetime.now(UTC)
-    try:
-        async with asyncio.timeout(deadline_seconds):
-            result = await fetch_board(source.ats, source.board, client=client, settings=settings)
-    except TimeoutError:
-        return fetch_failed(AtsTimeout(f"no answer within {deadline_seconds:g} s"), started_at)
-    except ScoutError as exc:
-        return fetch_failed(exc, started_at)
-    return fetched(result, started_at)
-
-
-async def _bounded(
-    concurrency: int, sources: Iterable[SourceRef], poll: Callable[[SourceRef], Awaitable[None]]
-) -> None:
-    slots = asyncio.Semaphore(concurrency)
-
-    async def one(source: SourceRef) -> None:
-        async with slots:
-            await poll(source)
-
-    await asyncio.gather(*(one(source) for source in sources))
-
-
 # --- scout ----------------------------------------------------------------------------------
 
 
-async def poll_like_scout(
+class CallsPerSource:
+    """A store that counts the calls made for each source, then passes them on.
+
+    Syncs overlap, so the store's own round-trip count cannot be split per source; counting
+    calls per source here, and checking their total against the store's count and the wire's,
+    shows that each source took exactly one round trip.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.calls: Counter[str] = Counter()
+
+    @property
+    def round_trips(self) -> int:
+        return self.store.round_trips
+
+    @round_trips.setter
+    def round_trips(self, value: int) -> None:
+        self.store.round_trips = value
+
+    async def call(self, function: str, /, **args: Any) -> Any:
+        self.calls[str(args.get("p_source_id"))] += 1
+        return await self.store.call(function, **args)
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+async def poll_with_scout(
     sources: Sequence[SourceRef],
     *,
     store: Store,
     settings: Settings,
     concurrency: int,
     client: httpx.AsyncClient | None = None,
-    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
 ) -> PollTally:
-    """Production's poll: each source fetched, then synced in one store call.
+    """Production's poller, as ``scout poll --all`` runs it (without claiming the sources).
 
-    ``scout.jobs.polling`` (not merged yet) does the same per source: ``fetch_board`` within a
-    deadline, then exactly one ``sync_source_postings`` call whatever the fetch did. ``client``
-    None means the production clients (the pooled one, the egress-guarded one for careers pages).
+    ``client`` None means the production clients: the pooled one for ATS APIs, the
+    egress-guarded one for careers pages.
     """
+    counted = CallsPerSource(store)
+    by_id = {source.id: source for source in sources}
+    requests = [
+        PollRequest(source_id=UUID(source.id), ats=source.ats, board=source.board) for source in sources
+    ]
     tally = PollTally()
-
-    async def poll(source: SourceRef) -> None:
-        outcome = await fetch_outcome(
-            source, settings=settings, client=client, deadline_seconds=deadline_seconds
-        )
-        # Syncs overlap, so the store's own count cannot be split per source: count calls per
-        # source here, and the benchmark checks their total against the store and the wire.
-        tally.round_trips_by_source[source.id] += 1
-        run = await store.call("sync_source_postings", p_source_id=source.id, p_result=outcome)
-        tally.record(source, run["status"])
-
-    await _bounded(concurrency, sources, poll)
+    async for outcome in poll_sources(
+        requests, store=counted, settings=settings, concurrency=concurrency, client=client
+    ):
+        # No run means the store failed: counted as a failure, which the benchmark reports.
+        status = outcome.run.status if outcome.run is not None else "not_synced"
+        tally.record(by_id[str(outcome.request.source_id)], status)
+    tally.round_trips_by_source.update(counted.calls)
     return tally
+
+
+async def fetch_outcome(
+    source: SourceRef, *, settings: Settings, client: httpx.AsyncClient | None
+) -> dict[str, Any]:
+    """One board fetched as the poller fetches it, in the sync's format."""
+    started_at = datetime.now(UTC)
+    try:
+        result = await fetch_within(
+            source.ats,
+            source.board,
+            deadline_seconds=settings.poll_deadline_seconds,
+            settings=settings,
+            client=client,
+        )
+    except ScoutError as exc:
+        return fetch_failed(exc, started_at)
+    return fetched(result, started_at)
 
 
 # --- baselines: the sync as separate statements ---------------------------------------------
@@ -308,13 +301,7 @@ class ClientPerRequest(httpx.AsyncBaseTransport):
         )
 
 
-async def poll_client_per_request(
-    sources: Sequence[SourceRef],
-    *,
-    dsn: str,
-    settings: Settings,
-    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
-) -> PollTally:
+async def poll_client_per_request(sources: Sequence[SourceRef], *, dsn: str, settings: Settings) -> PollTally:
     tally = PollTally()
     async with (
         await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn,
@@ -327,20 +314,13 @@ async def poll_client_per_request(
 
         sync = StatementSync(execute, tally)
         for source in sources:
-            outcome = await fetch_outcome(
-                source, settings=settings, client=client, deadline_seconds=deadline_seconds
-            )
+            outcome = await fetch_outcome(source, settings=settings, client=client)
             await sync.run(source, outcome, two_phases=False)
     return tally
 
 
 async def poll_two_phase_gather(
-    sources: Sequence[SourceRef],
-    *,
-    dsn: str,
-    settings: Settings,
-    concurrency: int,
-    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    sources: Sequence[SourceRef], *, dsn: str, settings: Settings, concurrency: int
 ) -> PollTally:
     tally = PollTally()
     async with AsyncConnectionPool(
@@ -353,18 +333,18 @@ async def poll_two_phase_gather(
                 return cursor.rowcount
 
         sync = StatementSync(execute, tally)
+        slots = asyncio.Semaphore(concurrency)
 
         async def poll(source: SourceRef) -> None:
-            outcome = await fetch_outcome(
-                source, settings=settings, client=None, deadline_seconds=deadline_seconds
-            )
-            await sync.run(source, outcome, two_phases=True)
+            async with slots:
+                outcome = await fetch_outcome(source, settings=settings, client=None)
+                await sync.run(source, outcome, two_phases=True)
 
-        await _bounded(concurrency, sources, poll)
+        await asyncio.gather(*(poll(source) for source in sources))
     return tally
 
 
-# --- one variant in this process, for the benchmark ----------------------------------------
+# --- one run in this process, for the benchmark --------------------------------------------
 
 
 async def run_variant(job: dict[str, Any]) -> dict[str, Any]:
@@ -378,7 +358,7 @@ async def run_variant(job: dict[str, Any]) -> dict[str, Any]:
     machine_before, cpu_before = machine_jiffies(), time.process_time()
     started = time.perf_counter()
     if store is not None:
-        tally = await poll_like_scout(sources, store=store, settings=settings, concurrency=concurrency)
+        tally = await poll_with_scout(sources, store=store, settings=settings, concurrency=concurrency)
     elif variant == "client_per_request":
         tally = await poll_client_per_request(sources, dsn=dsn, settings=settings)
     elif variant == "two_phase_gather":
@@ -387,7 +367,6 @@ async def run_variant(job: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"unknown variant {variant!r} (one of {', '.join(VARIANTS)})")
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_before
-    busy = busy_share(machine_before, machine_jiffies())
     return {
         "variant": variant,
         "sources": len(sources),
@@ -395,7 +374,7 @@ async def run_variant(job: dict[str, Any]) -> dict[str, Any]:
         "failed": tally.failed,
         "wall_seconds": wall,
         "client_cpu_seconds": cpu,
-        "machine_cpu_busy": busy,
+        "machine_cpu_busy": busy_share(machine_before, machine_jiffies()),
         "client_round_trips": sum(tally.round_trips_by_source.values()),
         "store_round_trips": store.round_trips if store is not None else None,
         "round_trips_per_succeeded_source": tally.round_trips_per_source(succeeded=True),

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from bench.support.ats_farm import AtsFarm, FarmCounts
-from bench.support.polling_variants import PollTally, SourceRef, poll_like_scout
+from bench.support.polling_variants import PollTally, SourceRef, poll_with_scout
 from bench.support.polling_workload import Workload, build_workload
 from scout.runtime import new_shared_http_client
 from scout.settings import Settings
@@ -58,7 +58,7 @@ async def polled(farm: AtsFarm, db: psycopg.AsyncConnection[dict[str, Any]]) -> 
     client = new_shared_http_client()
     try:
         farm.reset()
-        tally = await poll_like_scout(
+        tally = await poll_with_scout(
             sources, store=store, settings=settings, concurrency=len(sources), client=client
         )
         yield Polled(workload, tally, farm.counts(), store.round_trips)
