@@ -350,6 +350,13 @@ def summarise_variant(
     }
 
 
+def _trips(sources_by_trips: dict[str, int]) -> str:
+    """``{"1": 314}`` as "314 sources: 1 round trip each"."""
+    return "; ".join(
+        f"{sources} sources: {trips} round trip(s) each" for trips, sources in sources_by_trips.items()
+    )
+
+
 def targets(scout: dict[str, Any], floor: float, runs: list[dict[str, Any]]) -> dict[str, Any]:
     one_each = all(
         run["round_trips_per_succeeded_source"] == {"1": run["succeeded"]}
@@ -370,8 +377,8 @@ def targets(scout: dict[str, Any], floor: float, runs: list[dict[str, Any]]) -> 
         "db_round_trips": {
             "target": "exactly 1 DB round trip per successful source",
             "measured": (
-                f"{scout['round_trips_per_succeeded_source']} (round trips: sources) in every run; "
-                "the store's count, the client's and the wire's agree"
+                f"{_trips(scout['round_trips_per_succeeded_source'])}, in every run; "
+                "the store's, the poller's and the wire's counts agree"
                 if one_each
                 else "see runs: not one each, or the counts disagree"
             ),

@@ -40,6 +40,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "(marked *): sequential, its time is almost all request latency.",
         "",
     ]
+    if not results["runs_as_expected"]:
+        lines += ["**Some run did not poll every source as expected: see polling.json.**", ""]
     for scenario in results["scenarios"]:
         lines += _scenario(scenario)
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """Polling many sources reuses connections and syncs each source in one database round trip.
 
 The structure that bench/polling times, checked here without timing anything: a few sources
-of every ATS kind (some boards gone), polled at once the way production polls them, against
-six fake ATS hosts that count TCP connections and a wire meter that counts Postgres round trips.
+of every ATS kind (some boards gone), polled at once by production's poller on a client set up
+like the shared one, against six fake ATS hosts that count TCP connections and a wire meter that
+counts Postgres round trips.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ async def test_polling_sources_at_once_opens_at_most_twenty_connections_and_keep
     # Given 18 sources on six ATS hosts, polled all at once with the shared client's settings
     counts = polled.counts
 
-    # Then at most 20 connections were opened for many more requests
+    # Then at most 20 connections were opened, and they carried more requests than that
     assert counts.requests > len(polled.workload.sources)
     assert counts.connections <= 20
     # And none was closed and replaced while polling: every one opened was still open at the peak
