@@ -9,6 +9,7 @@ clamped), no retry on other 4xx, and an :class:`~scout.errors.AtsError` for ever
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import random
@@ -27,6 +28,8 @@ from scout.jobs.results import FetchResultBuilder
 
 _RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+_ERROR_BODY_DRAIN_BYTES = 64 * 1024
+_ERROR_BODY_DRAIN_SECONDS = 1.0
 
 
 class ConcurrencyLimits:
@@ -184,6 +187,8 @@ class AtsSession:
                     timeout=self.policy.timeout_for(self.kind),
                 ) as response,
             ):
+                if not 200 <= response.status_code < 300:
+                    await _drain_error_body(response)
                 self._check_status(response, where)
                 content = await _read_capped(response, max_bytes, where)
         except httpx.TimeoutException as exc:
@@ -233,6 +238,22 @@ class _Retryable(Exception):
         super().__init__(error.message)
         self.error = error
         self.retry_after = retry_after
+
+
+async def _drain_error_body(response: httpx.Response) -> None:
+    """Read a short error answer (404 of a gone board, 429, 503) before giving up on it.
+
+    An HTTP/1.1 connection whose answer was not read to the end cannot carry another request,
+    so httpx closes it: every gone board and every retried 503 would cost a new connection
+    (and a TLS handshake). A long, slow or broken body is left; its connection is closed.
+    """
+    received = 0
+    with contextlib.suppress(httpx.HTTPError, TimeoutError):
+        async with asyncio.timeout(_ERROR_BODY_DRAIN_SECONDS):
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+                if received > _ERROR_BODY_DRAIN_BYTES:
+                    break
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int, where: str) -> bytes:

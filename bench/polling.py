@@ -1,0 +1,391 @@
+"""What polling job boards costs: scout's poller against two baselines, on local fake ATS servers.
+
+Six fake ATS servers (one per kind, so six hosts) answer after a fixed latency; an embedded
+Postgres in a temporary folder holds the schema of ``supabase/migrations``. 320 sources of all
+six kinds are imported once (untimed), then re-polled as production re-polls them every few
+minutes, mostly unchanged:
+
+- ``scout``: the pooled clients, sources concurrently, one ``sync_source_postings`` round trip each;
+- ``two_phase_gather``: the pooled clients, sources concurrently, the sync as four statements in
+  two ``asyncio.gather`` phases over a connection pool;
+- ``client_per_request``: a new client per request, sources one after another, the sync as four
+  statements; on every Nth source of each kind (``--sequential-share``), scaled up by requests.
+
+Each run is a fresh process (cold clients, its own CPU); repetitions are interleaved. Each
+latency in ``--latency`` is a scenario. Targets for ``scout``: wall time <= 1.3 x the floor
+(requests x latency / 20 connections), at most 20 TCP connections opened, exactly one database
+round trip per successful source. Results: ``bench/results/polling.json`` and ``polling.md``.
+
+    python -m bench.polling [--latency 0.05,0.25] [--repetitions 3] [--concurrency 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.support.ats_farm import AtsFarm
+from bench.support.cpu_usage import process_tree_cpu_seconds
+from bench.support.polling_machine import load_average, machine_facts
+from bench.support.polling_report import render_markdown
+from bench.support.polling_workload import BenchSource, Workload, build_workload
+from scout.jobs.fetching import DEFAULT_POLICY
+from scout.store.embedded import EmbeddedPostgres
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT_ROOT / "bench" / "results"
+MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
+
+FLOOR_CONNECTIONS = 20
+WALL_TARGET_RATIO = 1.3
+CONNECTION_TARGET = 20
+CHILD_TIMEOUT_SECONDS = 300
+VARIANT_ORDER = ("scout", "two_phase_gather", "client_per_request")
+
+
+@dataclass(frozen=True)
+class Options:
+    latencies: list[float]
+    repetitions: int
+    concurrency: int
+    sequential_share: int
+    record: bool
+    command: str
+
+
+def parse_options(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench.polling", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--latency",
+        default="0.05,0.25",
+        help="seconds each fake answer takes; a comma-separated list is one scenario each (0.05,0.25)",
+    )
+    parser.add_argument("--repetitions", type=int, default=3, help="timed runs of each variant (3)")
+    parser.add_argument("--concurrency", type=int, default=40, help="sources polled at once (40)")
+    parser.add_argument(
+        "--sequential-share",
+        type=int,
+        default=16,
+        metavar="N",
+        help="client_per_request polls every Nth source of each kind, scaled up after (16; 1 = all)",
+    )
+    parser.add_argument("--no-record", action="store_true", help="print only; leave bench/results alone")
+    args = parser.parse_args(argv or [])
+    try:
+        latencies = [float(value) for value in args.latency.split(",") if value.strip()]
+    except ValueError:
+        parser.error(f"--latency takes seconds such as 0.05,0.25, not {args.latency!r}")
+    if not latencies or min(latencies) < 0:
+        parser.error("--latency needs at least one value, none negative")
+    if args.repetitions < 1 or args.concurrency < 1 or args.sequential_share < 1:
+        parser.error("--repetitions, --concurrency and --sequential-share must be at least 1")
+    command = "python -m bench" if argv is None else " ".join(["python -m bench.polling", *argv])
+    return Options(
+        latencies, args.repetitions, args.concurrency, args.sequential_share, not args.no_record, command
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(argv)
+    started = time.perf_counter()
+    load_before = load_average()
+    folder = Path(tempfile.mkdtemp(prefix="scout-bench-pg-"))
+    database = EmbeddedPostgres(folder / "data", MIGRATIONS)
+    try:
+        dsn = database.start()
+        postmaster = int((database.data_dir / "postmaster.pid").read_text().split()[0])
+        with AtsFarm(latency=options.latencies[0], database_dsn=dsn) as farm:
+            results = Bench(options, farm, dsn, postmaster).run()
+            results["machine"] = machine_facts(dsn)
+    finally:
+        database.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    results["machine"]["load_average_before"] = load_before
+    results["machine"]["load_average_after"] = load_average()
+    results["suite_seconds"] = round(time.perf_counter() - started, 1)
+    report = render_markdown(results)
+    print(report)
+    if options.record:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "polling.json").write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / "polling.md").write_text(report)
+    return 0 if results["runs_as_expected"] else 1
+
+
+class Bench:
+    def __init__(self, options: Options, farm: AtsFarm, dsn: str, postmaster_pid: int) -> None:
+        self.options = options
+        self.farm = farm
+        self.dsn = dsn
+        self.postmaster_pid = postmaster_pid
+        self.workload: Workload = build_workload(farm.url("jsonld"))
+        farm.serve(self.workload.fake)
+        self.source_ids: list[str] = []
+
+    def run(self) -> dict[str, Any]:
+        self.source_ids = insert_sources(self.dsn, self.workload.sources)
+        everything = list(range(len(self.workload.sources)))
+        subset = stratified_subset(self.workload.sources, self.options.sequential_share)
+        selections = {"scout": everything, "two_phase_gather": everything, "client_per_request": subset}
+        print(f"polling benchmark: {len(everything)} sources, {self.workload.counts()}", file=sys.stderr)
+        # The first poll inserts every posting; afterwards boards are re-polled, mostly unchanged.
+        initial_import = self.run_variant("scout", everything)
+        scenarios = []
+        for latency in self.options.latencies:
+            self.farm.set_latency(latency)
+            runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in VARIANT_ORDER}
+            for repetition in range(self.options.repetitions):
+                # Rotate the order, so drift (autovacuum, caches, neighbours) favours no variant.
+                shift = repetition % len(VARIANT_ORDER)
+                for variant in VARIANT_ORDER[shift:] + VARIANT_ORDER[:shift]:
+                    runs[variant].append(self.run_variant(variant, selections[variant]))
+            scenarios.append(summarise_scenario(latency, self.workload, runs))
+        return {
+            "suite": "polling",
+            "command": self.options.command,
+            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "settings": {
+                "latencies_seconds": self.options.latencies,
+                "repetitions": self.options.repetitions,
+                "sources_at_once": self.options.concurrency,
+                "requests_in_flight_cap": DEFAULT_POLICY.limits.total,
+                "requests_per_host_cap": DEFAULT_POLICY.limits.per_host,
+                "sequential_share": self.options.sequential_share,
+                "sequential_subset_sources": len(subset),
+            },
+            "workload": self.workload.counts(),
+            "initial_import": {
+                key: initial_import[key]
+                for key in (
+                    "wall_seconds",
+                    "requests",
+                    "connections",
+                    "db_round_trips",
+                    "postgres_cpu_seconds",
+                )
+            },
+            "scenarios": scenarios,
+            "runs_as_expected": initial_import["as_expected"]
+            and all(scenario["runs_as_expected"] for scenario in scenarios),
+        }
+
+    def run_variant(self, variant: str, selection: list[int]) -> dict[str, Any]:
+        vacuum(self.dsn)
+        self.farm.reset()
+        job = {
+            "variant": variant,
+            "concurrency": self.options.concurrency,
+            "sources": [
+                [self.source_ids[index], self.workload.sources[index].ats, self.workload.sources[index].board]
+                for index in selection
+            ],
+        }
+        postgres_before, farm_before = process_tree_cpu_seconds(self.postmaster_pid), time.process_time()
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.support.polling_variants"],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            env=self._child_environment(),
+            cwd=PROJECT_ROOT,
+            timeout=CHILD_TIMEOUT_SECONDS,
+            check=False,
+        )
+        farm_cpu = time.process_time() - farm_before
+        postgres_after = process_tree_cpu_seconds(self.postmaster_pid)
+        if completed.returncode != 0:
+            raise RuntimeError(f"{variant} run failed:\n{completed.stderr[-4000:]}")
+        result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+        result.update(self.farm.counts().as_dict())
+        result["farm_cpu_seconds"] = round(farm_cpu, 3)
+        result["postgres_cpu_seconds"] = (
+            round(postgres_after - postgres_before, 3)
+            if postgres_before is not None and postgres_after is not None
+            else None
+        )
+        gone = sum(self.workload.sources[index].gone for index in selection)
+        result["as_expected"] = result["succeeded"] == len(selection) - gone and result["failed"] == gone
+        print(progress_line(self.farm.latency, result), file=sys.stderr)
+        return result
+
+    def _child_environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            **self.farm.environment(),
+            "ALLOWED_HOSTS": "localhost",
+            "SCOUT_STORE": "postgres",
+            "DATABASE_URL": self.farm.metered_dsn,
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join(
+                [str(PROJECT_ROOT / "layers" / "scout"), str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
+            ),
+        }
+
+
+def progress_line(latency: float, result: dict[str, Any]) -> str:
+    return (
+        f"  {latency * 1000:4.0f} ms {result['variant']:<19} {result['wall_seconds']:6.2f} s "
+        f"{result['requests']:4d} requests {result['connections']:4d} connections "
+        f"{result['db_round_trips']:5d} db round trips; cpu s: client {result['client_cpu_seconds']:.2f}, "
+        f"postgres {result['postgres_cpu_seconds'] or 0:.2f}, farm {result['farm_cpu_seconds']:.2f}"
+    )
+
+
+def insert_sources(dsn: str, sources: list[BenchSource]) -> list[str]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ids = []
+        for source in sources:
+            row = conn.execute(
+                "insert into public.sources (ats, board, company) values (%s, %s, %s) returning id::text",
+                (source.ats, source.board, source.company),
+            ).fetchone()
+            assert row is not None
+            ids.append(str(row[0]))
+        return ids
+
+
+def vacuum(dsn: str) -> None:
+    """Start every run from the same table state (no dead rows left by the run before)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("vacuum (analyze) public.postings, public.sources, public.poll_runs")
+
+
+def stratified_subset(sources: list[BenchSource], share: int) -> list[int]:
+    """Every ``share``-th source of each kind, so the subset keeps the mix."""
+    seen: Counter[str] = Counter()
+    chosen = []
+    for index, source in enumerate(sources):
+        if seen[source.ats] % share == 0:
+            chosen.append(index)
+        seen[source.ats] += 1
+    return chosen
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(run[key] for run in runs))
+
+
+def _median_or_none(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [run[key] for run in runs if run.get(key) is not None]
+    return round(float(statistics.median(values)), 2) if values else None
+
+
+def summarise_scenario(
+    latency: float, workload: Workload, runs: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    requests = _median(runs["scout"], "requests")
+    floor = requests * latency / FLOOR_CONNECTIONS
+    # With at most `per_host` requests in flight to one host, the busiest host alone needs this long.
+    busiest = max(runs["scout"][0]["requests_by_kind"].items(), key=lambda item: item[1])
+    host_floor = busiest[1] * latency / DEFAULT_POLICY.limits.per_host
+    variants = {
+        variant: summarise_variant(variant_runs, requests, floor, workload)
+        for variant, variant_runs in runs.items()
+    }
+    scout = variants["scout"]
+    for baseline in ("client_per_request", "two_phase_gather"):
+        scout[f"speedup_vs_{baseline}"] = round(
+            variants[baseline]["wall_seconds_all_sources"] / scout["wall_seconds_median"], 2
+        )
+    return {
+        "latency_seconds": latency,
+        "floor_seconds": round(floor, 3),
+        "busiest_host": busiest[0],
+        "busiest_host_floor_seconds": round(host_floor, 3),
+        "variants": variants,
+        "targets": targets(scout, floor, runs["scout"]),
+        "runs_as_expected": all(run["as_expected"] for variant_runs in runs.values() for run in variant_runs),
+    }
+
+
+def summarise_variant(
+    runs: list[dict[str, Any]], full_requests: float, floor: float, workload: Workload
+) -> dict[str, Any]:
+    requests = _median(runs, "requests")
+    wall = _median(runs, "wall_seconds")
+    sources = runs[0]["sources"]
+    # The sequential baseline polls a subset; one request at a time, its wall time is nearly all
+    # request latency, so it is scaled up by requests (its connections too: one per request).
+    scale = full_requests / requests if requests else 1.0
+    spans = runs[-1]["request_span_by_kind"]
+    return {
+        "sources_polled": sources,
+        "scaled_to_all_sources": sources != len(workload.sources),
+        "scale_factor": round(scale, 3),
+        "wall_seconds_median": round(wall, 3),
+        "wall_seconds_all_sources": round(wall * scale, 3),
+        "wall_seconds_runs": [round(run["wall_seconds"], 3) for run in runs],
+        "ratio_to_floor": round(wall * scale / floor, 2) if floor else None,
+        "requests_median": requests,
+        "requests_by_kind": runs[-1]["requests_by_kind"],
+        "last_request_seconds_by_kind": {kind: span[1] for kind, span in spans.items()},
+        "connections_median": _median(runs, "connections"),
+        "connections_max": max(run["connections"] for run in runs),
+        "connections_all_sources": round(_median(runs, "connections") * scale),
+        "most_connections_open": max(run["most_connections_open"] for run in runs),
+        "most_requests_in_flight": max(run["most_requests_in_flight"] for run in runs),
+        "db_round_trips_median": _median(runs, "db_round_trips"),
+        "db_round_trips_per_source": round(_median(runs, "db_round_trips") / sources, 3),
+        "round_trips_per_succeeded_source": runs[-1]["round_trips_per_succeeded_source"],
+        "round_trips_per_failed_source": runs[-1]["round_trips_per_failed_source"],
+        "client_cpu_seconds_median": round(_median(runs, "client_cpu_seconds"), 2),
+        "postgres_cpu_seconds_median": _median_or_none(runs, "postgres_cpu_seconds"),
+        "farm_cpu_seconds_median": round(_median(runs, "farm_cpu_seconds"), 2),
+        "machine_cpu_busy_median": _median_or_none(runs, "machine_cpu_busy"),
+        "runs": runs,
+    }
+
+
+def _trips(sources_by_trips: dict[str, int]) -> str:
+    """``{"1": 314}`` as "314 sources: 1 round trip each"."""
+    return "; ".join(
+        f"{sources} sources: {trips} round trip(s) each" for trips, sources in sources_by_trips.items()
+    )
+
+
+def targets(scout: dict[str, Any], floor: float, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    one_each = all(
+        run["round_trips_per_succeeded_source"] == {"1": run["succeeded"]}
+        and run["store_round_trips"] == run["client_round_trips"] == run["db_round_trips"]
+        for run in runs
+    )
+    return {
+        "wall_time": {
+            "target": f"wall time <= {WALL_TARGET_RATIO} x floor ({WALL_TARGET_RATIO * floor:.2f} s)",
+            "measured": f"{scout['wall_seconds_median']:.2f} s = {scout['ratio_to_floor']} x floor (median)",
+            "pass": scout["ratio_to_floor"] <= WALL_TARGET_RATIO,
+        },
+        "connections": {
+            "target": f"TCP connections opened <= {CONNECTION_TARGET}",
+            "measured": f"{scout['connections_max']} (most in a run; median {scout['connections_median']:g})",
+            "pass": scout["connections_max"] <= CONNECTION_TARGET,
+        },
+        "db_round_trips": {
+            "target": "exactly 1 DB round trip per successful source",
+            "measured": (
+                f"{_trips(scout['round_trips_per_succeeded_source'])}, in every run; "
+                "the store's, the poller's and the wire's counts agree"
+                if one_each
+                else "see runs: not one each, or the counts disagree"
+            ),
+            "pass": one_each,
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

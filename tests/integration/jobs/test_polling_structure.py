@@ -1,0 +1,94 @@
+"""Polling many sources reuses connections and syncs each source in one database round trip.
+
+The structure that bench/polling times, checked here without timing anything: a few sources
+of every ATS kind (some boards gone), polled at once by production's poller on a client set up
+like the shared one, against six fake ATS hosts that count TCP connections and a wire meter that
+counts Postgres round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+
+from bench.support.ats_farm import AtsFarm, FarmCounts
+from bench.support.polling_variants import PollTally, SourceRef, poll_with_scout
+from bench.support.polling_workload import Workload, build_workload
+from scout.runtime import new_shared_http_client
+from scout.settings import Settings
+from scout.store.postgres import PostgresStore
+
+# Three boards of each kind, the first of each (but SmartRecruiters') gone: 18 sources, 5 gone.
+MIX = {kind: 3 for kind in ("greenhouse", "lever", "ashby", "workday", "smartrecruiters", "jsonld")}
+
+
+@dataclass
+class Polled:
+    workload: Workload
+    tally: PollTally
+    counts: FarmCounts
+    store_round_trips: int
+
+
+@pytest.fixture
+def farm(clean_database: str) -> Iterator[AtsFarm]:
+    with AtsFarm(latency=0.0, database_dsn=clean_database) as farm:
+        yield farm
+
+
+@pytest.fixture
+async def polled(farm: AtsFarm, db: psycopg.AsyncConnection[dict[str, Any]]) -> AsyncIterator[Polled]:
+    workload = build_workload(farm.url("jsonld"), mix=MIX)
+    farm.serve(workload.fake)
+    sources = []
+    for source in workload.sources:
+        row = await (
+            await db.execute(
+                "insert into sources (ats, board, company) values (%s, %s, %s) returning id::text",
+                (source.ats, source.board, source.company),
+            )
+        ).fetchone()
+        assert row is not None
+        sources.append(SourceRef(row["id"], source.ats, source.board))
+    settings = Settings(ALLOWED_HOSTS="localhost", **farm.environment())  # type: ignore[arg-type]
+    store = PostgresStore(farm.metered_dsn)
+    client = new_shared_http_client()
+    try:
+        farm.reset()
+        tally = await poll_with_scout(
+            sources, store=store, settings=settings, concurrency=len(sources), client=client
+        )
+        yield Polled(workload, tally, farm.counts(), store.round_trips)
+    finally:
+        await client.aclose()
+        await store.aclose()
+
+
+async def test_polling_sources_at_once_opens_at_most_twenty_connections_and_keeps_them(
+    polled: Polled,
+) -> None:
+    # Given 18 sources on six ATS hosts, polled all at once with the shared client's settings
+    counts = polled.counts
+
+    # Then at most 20 connections were opened, and they carried more requests than that
+    assert counts.requests > len(polled.workload.sources)
+    assert counts.connections <= 20
+    # And none was closed and replaced while polling: every one opened was still open at the peak
+    assert counts.connections == counts.most_connections_open
+
+
+async def test_each_polled_source_is_synced_in_exactly_one_database_round_trip(polled: Polled) -> None:
+    # Given 18 sources polled, 5 of whose boards are gone
+    gone = sum(source.gone for source in polled.workload.sources)
+    sources = len(polled.workload.sources)
+
+    # Then every live board synced successfully and every gone board recorded a failure
+    assert (polled.tally.succeeded, polled.tally.failed) == (sources - gone, gone)
+    # And each source made one round trip, as the store, the poller and the wire all count
+    assert polled.tally.round_trips_per_source(succeeded=True) == {"1": sources - gone}
+    assert polled.tally.round_trips_per_source(succeeded=False) == {"1": gone}
+    assert polled.store_round_trips == polled.counts.db_round_trips == sources
