@@ -214,7 +214,15 @@ begin
         description_text = excluded.description_text, salary_min = excluded.salary_min,
         salary_max = excluded.salary_max, salary_currency = excluded.salary_currency,
         salary_period = excluded.salary_period, content_hash = excluded.content_hash,
-        missed_runs = 0, last_seen_at = now(), archived_at = null;
+        missed_runs = 0, last_seen_at = now(), archived_at = null
+    -- Most polls return boards that did not change: rewriting every row would re-toast its
+    -- description and rebuild its search entry for nothing (measured in docs/performance.md).
+    where p.content_hash is distinct from excluded.content_hash or p.archived_at is not null;
+
+    update public.postings p set missed_runs = 0, last_seen_at = now()
+    from incoming i
+    where p.source_id = p_source_id and p.external_id = i.external_id
+      and p.content_hash = i.content_hash and p.archived_at is null and p.last_seen_at < now();
 
     -- Archiving is only ever considered after a complete, successful fetch, and the guards
     -- below hold it back (and stop miss counting) whenever the result looks suspicious.

@@ -121,9 +121,10 @@ class DevStack:
         self.names = names
         if self.endpoint is not None:
             create_resources(template, names)
-        local_stack = (
-            {"SCOUT_STORE": "postgres", "DATABASE_URL": self.database.url} if self.database.url else {}
-        )
+        # The local stack never talks to a Supabase project unless the shell says so.
+        local_stack = {"SCOUT_STORE": "postgres"}
+        if self.database.url:
+            local_stack["DATABASE_URL"] = self.database.url
         sources = EnvironmentSources(names, options.environ, env_file, local_stack, defaults)
         identity = RuntimeIdentity(names.region, names.account_id)
         for function_id in template.triggered_functions():

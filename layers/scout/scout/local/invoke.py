@@ -76,12 +76,13 @@ def invoke_function(options: InvokeOptions, out: TextIO, err: TextIO) -> int:
     env_file = read_env_file(options.env_file)
     root = template.root
     with ExitStack() as running:
-        local_stack: dict[str, str] = {}
+        # The local stack never talks to a Supabase project unless the shell says so.
+        local_stack: dict[str, str] = {"SCOUT_STORE": "postgres"}
         if options.database:
             database = provide_database(root, options.environ)
             running.callback(database.stop)
             if database.url:
-                local_stack = {"SCOUT_STORE": "postgres", "DATABASE_URL": database.url}
+                local_stack["DATABASE_URL"] = database.url
         endpoint_url = None
         if template.queues or template.buckets:
             endpoint = running.enter_context(LocalAwsEndpoint())
