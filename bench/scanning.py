@@ -510,19 +510,20 @@ def markdown(results: dict[str, Any]) -> str:
         f"- Software: Python {machine['python']}, Node {machine['node']}, {machine['chromium']}, "
         f"Lighthouse {machine['lighthouse']}, axe-core {machine['axe_core']}, "
         f"Playwright {machine['playwright']}.",
-        f"- Load average (1/5/15 min): {results['load_average']['before']} before, "
-        f"{results['load_average']['after']} after; 1-minute load after each round "
-        f"{results['load_average_1min_after_each_round']}. The machine is shared.",
+        f"- Load average (1/5/15 min): {_listed(results['load_average']['before'], ' / ')} before, "
+        f"{_listed(results['load_average']['after'], ' / ')} after; 1-minute load after each round: "
+        f"{_listed(results['load_average_1min_after_each_round'], ', ')}. The machine is shared.",
         f"- Page: the bench shop ({results['page']['bytes']:,} bytes of HTML, CSS, JS and images) on "
         f"{results['page']['host']}, scanned as {results['device']}; every browser through the egress proxy "
         "(checked: the page server saw no request that bypassed it).",
         f"- {results['warmup']} warm-up and {results['runs']} measured scans per variant, "
         "round-robin; medians.",
-        f"- Lighthouse settings identical across all scans: {settings['same_for_all_scans']} "
+        f"- Lighthouse settings identical across all scans: "
+        f"{'yes' if settings['same_for_all_scans'] else 'NO, see the JSON'} "
         f"(form factor {settings['form_factor']}, throttling {settings['throttling_method']}, "
         f"categories {', '.join(settings['only_categories'] or [])}, max wait for load "
-        f"{settings['max_wait_for_load_ms']} ms; differing only in "
-        f"{settings['differing_but_not_measuring']}).",
+        f"{settings['max_wait_for_load_ms']} ms; besides those, only "
+        f"{_listed(settings['differing_but_not_measuring'], ', ') or 'nothing'} differs).",
         "",
         "| variant | median wall | median Lighthouse-reported | median outside Lighthouse "
         "| wall / Lighthouse |",
@@ -550,6 +551,10 @@ def markdown(results: dict[str, Any]) -> str:
         NOTES,
     ]
     return "\n".join(lines)
+
+
+def _listed(values: list[Any], separator: str) -> str:
+    return separator.join(str(value) for value in values)
 
 
 NOTES = """## Reading the numbers
