@@ -11,9 +11,12 @@
 //                      "outDir":"/dir","maxWaitForLoadMs":N}
 //   worker -> parent  {"type":"accepted","id":"..."}
 //   worker -> parent  {"type":"result","id":"...","ok":true,"jsonPath":"...","htmlPath":"...",
-//                      "summary":{...}}
+//                      "configPrepared":true|false,"summary":{...}}
 //                   | {"type":"result","id":"...","ok":false,"error":{"code":...,"message":...}}
 // The reports are megabytes, so they go to files in outDir rather than into the pipe.
+// Once a result is out, the worker resolves the configuration for the next run of the same
+// device (lighthouse-runs.mjs), so that a scan does not wait for it; configPrepared says
+// whether a run found that work started before the run was asked for.
 //
 // Configuration comes from the environment variable SCOUT_LIGHTHOUSE_WORKER_CONFIG:
 //   {"chromePath": "/usr/bin/chromium", "chromeFlags": ["--headless", ...]}
@@ -27,12 +30,12 @@ import path from 'node:path';
 import {createInterface} from 'node:readline';
 
 import * as chromeLauncher from 'chrome-launcher';
-import lighthouse, {desktopConfig} from 'lighthouse';
+
+import {CATEGORIES, LighthouseRuns} from './lighthouse-runs.mjs';
 
 // Lighthouse and its dependencies log with console.*; stdout belongs to the protocol.
 for (const name of ['log', 'info', 'warn', 'debug']) console[name] = console.error;
 
-const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'];
 const METRICS = [
   'first-contentful-paint',
   'largest-contentful-paint',
@@ -84,23 +87,14 @@ function describeError(error) {
   };
 }
 
-async function runJob(chrome, job) {
-  const flags = {
-    port: chrome.port,
-    output: ['json', 'html'],
-    logLevel: 'error',
-    onlyCategories: CATEGORIES,
-    maxWaitForLoad: job.maxWaitForLoadMs,
-  };
-  // The default config is Lighthouse's mobile profile; desktop has its own.
-  const config = job.device === 'desktop' ? desktopConfig : undefined;
-  const result = await lighthouse(job.url, flags, config);
+async function runJob(runs, job) {
+  const result = await runs.run(job);
   if (!result) throw new Error('Lighthouse returned no result');
   const [json, html] = result.report;
   const jsonPath = path.join(job.outDir, 'lighthouse.json');
   const htmlPath = path.join(job.outDir, 'lighthouse.html');
   await Promise.all([writeFile(jsonPath, json), writeFile(htmlPath, html)]);
-  return {jsonPath, htmlPath, summary: summarize(result.lhr)};
+  return {jsonPath, htmlPath, configPrepared: result.configPrepared, summary: summarize(result.lhr)};
 }
 
 async function main() {
@@ -133,6 +127,7 @@ async function main() {
   });
   process.on('SIGTERM', () => stop(0));
   process.on('SIGINT', () => stop(0));
+  const runs = await LighthouseRuns.connect(chrome.port);
 
   const {default: lighthousePackage} = await import('lighthouse/package.json', {with: {type: 'json'}});
   send({type: 'ready', chromePid: chrome.pid, lighthouseVersion: lighthousePackage.version});
@@ -158,10 +153,12 @@ async function main() {
       // means the job was never started and may be given to a fresh worker.
       send({type: 'accepted', id: job.id});
       try {
-        send({type: 'result', id: job.id, ok: true, ...(await runJob(chrome, job))});
+        send({type: 'result', id: job.id, ok: true, ...(await runJob(runs, job))});
       } catch (error) {
         send({type: 'result', id: job.id, ok: false, error: describeError(error)});
+        return;
       }
+      runs.prepare(job);
     });
   });
   lines.on('close', () => {

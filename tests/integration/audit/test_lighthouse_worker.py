@@ -46,6 +46,8 @@ async def test_worker_is_replaced_after_its_run_budget_and_leaves_nothing_behind
         assert not first_tmp.exists()
         # And a run's report files do not outlive the run
         assert list(second_tmp.glob("run-*")) == []
+        # And the fresh worker had nothing prepared for its first run
+        assert not second.config_prepared
         # And both runs produced reports
         for run, form_factor in ((first, "mobile"), (second, "desktop")):
             assert run.summary.scores["accessibility"] is not None
@@ -59,6 +61,30 @@ async def test_worker_is_replaced_after_its_run_budget_and_leaves_nothing_behind
     assert not alive(last_chrome)
     assert last_tmp is not None
     assert not last_tmp.exists()
+
+
+async def test_warm_worker_resolves_the_next_runs_configuration_ahead_with_the_same_settings(
+    site: SiteServer,
+) -> None:
+    # Given a worker that has run Lighthouse once for a phone
+    worker = LighthouseWorker(chromium_path=CHROMIUM, egress=UncheckedEgress())
+    try:
+        first = await worker.run(site.url("/about"), "mobile", max_wait_for_load_ms=15_000)
+
+        # When the next phone run is asked for
+        second = await worker.run(site.url("/about"), "mobile", max_wait_for_load_ms=15_000)
+    finally:
+        await worker.aclose()
+
+    # Then its configuration had been resolved before it was asked for (the first had none)
+    assert not first.config_prepared
+    assert second.config_prepared
+    # And Lighthouse measured both with the same settings and scored the same categories
+    first_report, second_report = json.loads(first.report_json), json.loads(second.report_json)
+    assert second_report["configSettings"] == first_report["configSettings"]
+    assert second_report["categories"].keys() == first_report["categories"].keys()
+    assert second_report["audits"].keys() == first_report["audits"].keys()
+    assert second.summary.scores["accessibility"] is not None
 
 
 async def test_run_past_its_timeout_fails_and_the_worker_is_killed() -> None:

@@ -104,6 +104,9 @@ class LighthouseRun:
     summary: LighthouseRunSummary
     report_json: bytes
     report_html: bytes
+    # Whether the worker had started resolving this run's Lighthouse configuration before
+    # the run was asked for (it does so after each run, for the next one of its kind).
+    config_prepared: bool = False
 
 
 class _WorkerGone(Exception):
@@ -268,7 +271,12 @@ class LighthouseWorker:
             raise ScanFailure("lighthouse_failed", detail=f"unreadable worker result: {exc}") from exc
         if summary.runtime_error is not None:
             raise failure_from_lighthouse(summary.runtime_error.code, summary.runtime_error.message)
-        return LighthouseRun(summary=summary, report_json=report_json, report_html=report_html)
+        return LighthouseRun(
+            summary=summary,
+            report_json=report_json,
+            report_html=report_html,
+            config_prepared=message.get("configPrepared") is True,
+        )
 
     # -- the process -----------------------------------------------------------------
 
