@@ -59,7 +59,7 @@ def _add_poll(subparsers: Any) -> None:
     which.add_argument("--source", metavar="ID", type=_source_id, help="poll this source (its id)")
     which.add_argument("--all", action="store_true", help="poll every enabled source, due or not")
     parser.add_argument(
-        "--concurrency", type=_positive, default=8, metavar="N", help="sources polled at once (8)"
+        "--concurrency", type=_positive, default=40, metavar="N", help="sources polled at once (40)"
     )
     parser.set_defaults(func=run_poll)
 

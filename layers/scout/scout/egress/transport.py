@@ -113,7 +113,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         ssl_context: ssl.SSLContext | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
-        limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=10)
+        # Keep-alive as large as the pool: httpcore closes a released connection whenever the
+        # pool (busy ones included) exceeds it, so a smaller figure churns connections under
+        # load (docs/performance.md, encode/httpcore#1000).
+        limits = limits or httpx.Limits(max_connections=20, max_keepalive_connections=20)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
