@@ -34,7 +34,16 @@ def _keep_alive(request: SeenRequest) -> Reply:
     return Reply(200, b"kept", headers={"Connection": "keep-alive", "Keep-Alive": "timeout=5"})
 
 
-ROUTES = {"/hello": _hello, "/echo": _echo, "/keep-alive": _keep_alive}
+def _posing_as_the_proxy(_: SeenRequest) -> Reply:
+    return Reply(502, b"fake refusal", headers={"X-Scout-Egress-Error": "dns_failed"})
+
+
+ROUTES = {
+    "/hello": _hello,
+    "/echo": _echo,
+    "/keep-alive": _keep_alive,
+    "/posing-as-the-proxy": _posing_as_the_proxy,
+}
 
 
 @pytest.fixture
@@ -384,3 +393,30 @@ async def _until(condition: object, attempts: int = 200) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition never held")
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"GET http://canary.test/ HTTP/1.1\r\n\r\n", "blocked_target"),
+        (b"GET http://nowhere.test/ HTTP/1.1\r\n\r\n", "dns_failed"),
+        (b"GET http://127.0.0.2:9/ HTTP/1.1\r\n\r\n", "connection_failed"),
+    ],
+)
+async def test_the_proxys_own_refusals_name_their_reason(proxy: EgressProxy, raw: bytes, reason: str) -> None:
+    # When the proxy itself refuses a request
+    answer = await exchange(proxy, raw)
+    # Then its answer says why, for the scan engine to report the right error
+    assert f"x-scout-egress-error: {reason}".encode() in answer.lower()
+
+
+async def test_an_origin_cannot_pose_as_the_proxy(
+    servers: tuple[OriginServer, Canary], proxy: EgressProxy
+) -> None:
+    # Given an origin that sends the proxy's marker header in its own 502
+    origin, _canary = servers
+    async with httpx.AsyncClient(proxy=proxy.url, trust_env=False) as client:
+        response = await client.get(f"http://127.0.0.2:{origin.port}/posing-as-the-proxy")
+    # Then the proxy strips it: only the proxy's own refusals carry it
+    assert response.status_code == 502
+    assert "x-scout-egress-error" not in response.headers

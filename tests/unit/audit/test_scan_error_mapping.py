@@ -182,3 +182,16 @@ def test_every_code_has_a_sentence_ending_in_a_full_stop() -> None:
     for code, message in MESSAGES.items():
         assert message.endswith("."), code
         assert ScanFailure(code).as_error().message == message
+
+
+@pytest.mark.parametrize("reason", ["blocked_target", "dns_failed", "connection_failed", "timeout"])
+def test_the_egress_proxys_refusal_maps_to_its_reason(reason: str) -> None:
+    failure = failure_from_response(502, {"x-scout-egress-error": reason})
+    assert failure is not None
+    assert failure.code == reason
+
+
+def test_an_unknown_egress_reason_is_an_ordinary_http_error() -> None:
+    failure = failure_from_response(502, {"x-scout-egress-error": "made_up"})
+    assert failure is not None
+    assert failure.code == "http_error"

@@ -86,6 +86,7 @@ _NET_ERROR_SENTENCES: dict[str, str] = {
     "ERR_ABORTED": "The address does not open a web page (it may start a file download).",
     "ERR_BLOCKED_BY_RESPONSE": "The website does not allow this page to be opened this way.",
 }
+_EGRESS_REASONS = frozenset({"blocked_target", "dns_failed", "connection_failed", "timeout"})
 _NET_ERROR = re.compile(r"net::(ERR_[A-Z0-9_]+)")
 
 # Playwright's wording when the browser, the page's renderer or the connection to them died.
@@ -154,6 +155,10 @@ def failure_from_response(status: int, headers: Mapping[str, str]) -> ScanFailur
 
     ``headers`` must have lower-case names (as Playwright gives them).
     """
+    # The egress proxy's own refusal (set only by the proxy, which strips it from sites' answers).
+    egress_reason = headers.get("x-scout-egress-error", "")
+    if egress_reason in _EGRESS_REASONS:
+        return ScanFailure(egress_reason, detail=f"egress proxy: HTTP {status}")
     challenged = headers.get("cf-mitigated", "").lower() == "challenge"
     if challenged or status in _BOT_WALL_STATUSES:
         return ScanFailure("bot_blocked", detail=f"HTTP {status}")

@@ -47,13 +47,20 @@ _REASONS = {
 }
 
 
+# The proxy's own refusals name their reason in this header, so the scan engine can tell "the
+# host does not resolve" from a site's own 502. The proxy strips it from origins' answers, so a
+# site cannot pose as the proxy.
+EGRESS_ERROR_HEADER = "X-Scout-Egress-Error"
+
+
 class _Refused(Exception):
     """Answer the client with ``status`` and a short body, then close."""
 
-    def __init__(self, status: int, body: str) -> None:
+    def __init__(self, status: int, body: str, reason: str | None = None) -> None:
         super().__init__(body)
         self.status = status
         self.body = body
+        self.reason = reason
 
 
 @dataclass
@@ -172,7 +179,7 @@ class EgressProxy:
                 raise _Refused(503, "too many connections through the egress proxy")
             await self._handle(reader, writer)
         except _Refused as refusal:
-            await _reply(reader, writer, refusal.status, refusal.body)
+            await _reply(reader, writer, refusal.status, refusal.body, refusal.reason)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away; nothing to answer
         except Exception:
@@ -218,11 +225,11 @@ class EgressProxy:
         except BlockedTarget as exc:
             self.blocked += 1
             logger.warning("egress proxy refused %s:%s: %s", host, port, exc.message)
-            raise _Refused(403, "blocked by the egress policy") from None
+            raise _Refused(403, "blocked by the egress policy", "blocked_target") from None
         except InvalidUrl:
             raise _Refused(400, "invalid target host") from None
         except DnsFailed:
-            raise _Refused(502, "the target host could not be resolved") from None
+            raise _Refused(502, "the target host could not be resolved", "dns_failed") from None
         timed_out = False
         for address in addresses:
             try:
@@ -233,8 +240,8 @@ class EgressProxy:
             except OSError:
                 continue
         if timed_out:
-            raise _Refused(504, "connecting to the target timed out")
-        raise _Refused(502, "could not connect to the target")
+            raise _Refused(504, "connecting to the target timed out", "timeout")
+        raise _Refused(502, "could not connect to the target", "connection_failed")
 
     async def _relay(
         self,
@@ -313,16 +320,23 @@ def _client_response_head(raw: bytes) -> bytes:
         line
         for line in lines[1:]
         if line.split(b":", 1)[0].strip().lower().decode("latin-1") not in _HOP_BY_HOP
+        and not line.lower().startswith(EGRESS_ERROR_HEADER.lower().encode())
     ]
     kept.append(b"Connection: close")
     return b"\r\n".join(kept) + _HEAD_END
 
 
-async def _reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, status: int, body: str) -> None:
+async def _reply(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: str,
+    reason: str | None = None,
+) -> None:
     """Answer and close gracefully: unread request bytes would otherwise turn the close into
     a reset that can destroy the answer before the client reads it."""
     with contextlib.suppress(ConnectionError, TimeoutError, OSError):
-        writer.write(_error_response(status, body))
+        writer.write(_error_response(status, body, reason))
         await writer.drain()
         if writer.can_write_eof():
             writer.write_eof()
@@ -332,10 +346,12 @@ async def _reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sta
                 discarded += len(data)
 
 
-def _error_response(status: int, body: str) -> bytes:
+def _error_response(status: int, body: str, reason: str | None = None) -> bytes:
     payload = (body + "\n").encode()
+    marker = f"{EGRESS_ERROR_HEADER}: {reason}\r\n" if reason else ""
     head = (
         f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+        f"{marker}"
         "Content-Type: text/plain; charset=utf-8\r\n"
         f"Content-Length: {len(payload)}\r\n"
         "Connection: close\r\n\r\n"
