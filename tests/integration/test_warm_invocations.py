@@ -9,14 +9,19 @@ import httpx
 import pytest
 
 from scout import runtime
-from tests.support.local_http import CountingServer, serve
+from tests.support.http_server import LoopbackServer, Request, Response, run_in_thread
 
 WARM_INVOCATIONS = 30
 
 
+async def answer_ok(_: Request) -> Response:
+    return Response.json({"ok": True})
+
+
 @pytest.fixture
-def server() -> Iterator[CountingServer]:
-    with serve() as server:
+def server() -> Iterator[LoopbackServer]:
+    # In its own thread and loop: the handlers under test run the process loop themselves.
+    with run_in_thread(LoopbackServer(answer_ok)) as server:
         yield server
 
 
@@ -29,7 +34,7 @@ def handler_on_the_persistent_loop(url: str) -> int:
     return runtime.run(fetch_status(url))
 
 
-def test_pooled_client_survives_many_warm_invocations(server: CountingServer) -> None:
+def test_pooled_client_survives_many_warm_invocations(server: LoopbackServer) -> None:
     # Given a fresh execution environment's client slot
     runtime.run(runtime.http_client_slot.aclose())
     created_before = runtime.http_client_slot.created
@@ -38,11 +43,11 @@ def test_pooled_client_survives_many_warm_invocations(server: CountingServer) ->
     # Then every call succeeds on one client and one kept-alive connection
     assert statuses == [200] * WARM_INVOCATIONS
     assert runtime.http_client_slot.created - created_before == 1
-    assert server.connections == 1
-    assert server.requests == WARM_INVOCATIONS
+    assert server.stats.connections == 1
+    assert len(server.stats.requests) == WARM_INVOCATIONS
 
 
-def test_closed_client_is_replaced_before_reuse(server: CountingServer) -> None:
+def test_closed_client_is_replaced_before_reuse(server: LoopbackServer) -> None:
     # Given a pooled client that something closed
     runtime.run(fetch_status(server.url))
     first = runtime.http_client()
@@ -54,7 +59,7 @@ def test_closed_client_is_replaced_before_reuse(server: CountingServer) -> None:
     assert not runtime.http_client().is_closed
 
 
-def test_asyncio_run_per_invocation_breaks_the_pooled_client(server: CountingServer) -> None:
+def test_asyncio_run_per_invocation_breaks_the_pooled_client(server: LoopbackServer) -> None:
     # Given the anti-pattern: a module-level client and a new loop per invocation
     client = httpx.AsyncClient()
 
