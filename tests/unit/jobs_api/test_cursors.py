@@ -9,8 +9,8 @@ from uuid import UUID
 
 import pytest
 
+from scout.cursors import CompaniesPosition, JobsPosition, RunsPosition, decode_cursor, encode_cursor
 from scout.errors import InvalidCursor
-from scout.jobs.cursors import CompaniesPosition, JobsPosition, RunsPosition, decode_cursor, encode_cursor
 
 JOB_ID = "9b2e7c14-3f6a-4e8d-a1c5-7d0f2b9e4a63"
 

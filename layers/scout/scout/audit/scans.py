@@ -9,21 +9,19 @@ Ownership: a user token owns its scans as ``user:<sub>``; a service token create
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from scout.audit.artifacts import ArtifactLink, ArtifactStore, StoredArtifact
 from scout.audit.result import Device
 from scout.audit.scan_queue import ScanQueue
 from scout.auth import Principal, Strategy
+from scout.cursors import ScansPosition, decode_cursor, encode_cursor
 from scout.egress import MAX_URL_LENGTH, EgressPolicy, check_target_url
 from scout.errors import BadRequest, Conflict, NotFound, RateLimited, UpstreamFailed
 from scout.observability import logger
@@ -204,18 +202,21 @@ async def list_scans(
     """The principal's own scans, newest first; ``next_cursor`` continues after this page."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
-    after_created_at, after_id = decode_cursor(cursor) if cursor else (None, None)
+    after = decode_cursor(ScansPosition, cursor)
     page = await store.call(
         "list_scans",
         p_owner=owner_of(principal),
         p_limit=limit,
-        p_after_created_at=after_created_at,
-        p_after_id=after_id,
+        p_after_created_at=after.created_at if after else None,
+        p_after_id=after.id if after else None,
     )
     following = page.get("next")
     return ScanPage(
         items=[ScanSummary.model_validate(item) for item in page["items"]],
-        next_cursor=encode_cursor(following["created_at"], following["id"]) if following else None,
+        next_cursor=encode_cursor(
+            ScansPosition,
+            {"created_at": following["created_at"], "id": following["id"]} if following else None,
+        ),
     )
 
 
@@ -266,31 +267,6 @@ def _artifact_out(link: ArtifactLink) -> ArtifactOut:
         url=link.url,
         expires_at=link.expires_at,
     )
-
-
-def encode_cursor(created_at: str, scan_id: str) -> str:
-    raw = json.dumps([created_at, scan_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The position a cursor names; ``BadRequest`` for anything this service did not issue."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, scan_id = json.loads(raw)
-        position = _CursorPosition(created_at=created_at, scan_id=scan_id)
-    except (binascii.Error, ValueError, TypeError, ValidationError):
-        raise BadRequest(
-            "cursor is not one this API issued; start again without it.", code="invalid_cursor"
-        ) from None
-    if position.created_at.tzinfo is None:
-        raise BadRequest("cursor is not one this API issued; start again without it.", code="invalid_cursor")
-    return position.created_at, position.scan_id
-
-
-class _CursorPosition(BaseModel):
-    created_at: datetime
-    scan_id: UUID
 
 
 def _duration(seconds: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from scout.jobs.cursors import CompaniesPosition, JobsPosition, decode_cursor, encode_cursor
+from scout.cursors import CompaniesPosition, JobsPosition, decode_cursor, encode_cursor
 from scout.jobs.models import CompanyPage, Job, JobPage, JobQuery
 from scout.store import Store
 

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import httpx
 
+from scout.cursors import RunsPosition, SourcesPosition, decode_cursor, encode_cursor
 from scout.errors import QueueUnavailable, ScoutError, TrialFetchFailed
 from scout.jobs.ats import workday
 from scout.jobs.boards import canonical_board
-from scout.jobs.cursors import RunsPosition, SourcesPosition, decode_cursor, encode_cursor
 from scout.jobs.detect import detect_board
 from scout.jobs.models import NewSource, PollQueued, PollRunPage, Source, SourceChanges, SourcePage
 from scout.jobs.poll_queue import PollQueue, PollRequest

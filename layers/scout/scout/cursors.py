@@ -1,4 +1,5 @@
-"""Opaque keyset cursors: the position after a page's last item, for ``?cursor=``.
+"""Opaque keyset cursors for every list (jobs, companies, sources, runs, scans): the position
+after a page's last item, for ``?cursor=``.
 
 A list's SQL function answers ``next``, the sort key of the last item it returned. The API
 hands that out as URL-safe base64 of a small JSON object tagged with the list it belongs to,
@@ -46,6 +47,12 @@ class SourcesPosition(Position):
 class RunsPosition(Position):
     list_name: str = "runs"
     started_at: AwareDatetime
+    id: UUID
+
+
+class ScansPosition(Position):
+    list_name: str = "scans"
+    created_at: AwareDatetime
     id: UUID
 
 
