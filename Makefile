@@ -12,7 +12,7 @@ NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
 PORT ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint unit integration e2e bench build openapi chromium clean
+.PHONY: setup run test lint unit integration e2e bench build openapi chromium clean image image-tools image-test
 
 setup: $(PY_STAMP) $(if $(wildcard $(NODE_DIR)/package-lock.json),$(NODE_STAMP)) chromium
 
@@ -69,6 +69,37 @@ build:
 	@command -v sam >/dev/null || { echo "install the SAM CLI: pipx install aws-sam-cli" >&2; exit 1; }
 	sam validate --lint
 	sam build
+
+# The scan worker image without Docker or a registry: buildah builds the Dockerfile on a
+# bookworm base made by debootstrap from this machine's Debian mirror (built once, then kept).
+IMAGE ?= localhost/scout-scan-worker
+BASE_IMAGE ?= localhost/scout-bookworm-base
+IMAGE_TOOLS := buildah debootstrap podman
+# The CA bundle the build's npm and pip trust (this machine's, which may hold a proxy's CA).
+CA_BUNDLE ?= $(or $(SSL_CERT_FILE),/etc/ssl/certs/ca-certificates.crt)
+
+image-tools:
+	@missing=$$(for tool in $(IMAGE_TOOLS); do command -v $$tool >/dev/null || echo $$tool; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing:" $$missing "- run 'sudo apt-get install" $$missing"'" >&2; exit 1; \
+		fi; \
+	fi
+
+image: image-tools
+	$(PYTHON) functions/scan_worker/image/debian_base.py $(BASE_IMAGE)
+	buildah bud --isolation chroot --layers --quiet --build-arg BASE=$(BASE_IMAGE) \
+		--secret id=ca-certificates,src=$(CA_BUNDLE) \
+		--file functions/scan_worker/Dockerfile --tag $(IMAGE) .
+	$(PYTHON) functions/scan_worker/image/report.py $(IMAGE)
+
+# The image's own entry point under a local Lambda Runtime API, with Lambda's constraints
+# (tests/image); it starts Chromium, so it waits for other browser runs on this machine.
+image-test: setup image-tools
+	SCOUT_IMAGE=$(IMAGE) flock /tmp/scout-chromium.lock \
+		$(BIN)/python -m pytest tests/image -p no:cacheprovider -v $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,12 @@ def instructions() -> list[tuple[str, str]]:
     return found
 
 
+def installed_extras(runs: str) -> list[str]:
+    """The extras of the one `pip install ".[...]"` of the scout package."""
+    [extras] = re.findall(r'"\.\[([a-z,]+)\]"', runs)
+    return extras.split(",")
+
+
 def test_every_copied_path_exists_in_the_build_context() -> None:
     # The build context is the repository root (template.yaml Metadata.DockerContext ".")
     for keyword, rest in instructions():
@@ -44,6 +50,14 @@ def test_the_image_installs_the_audit_extra_that_holds_playwright() -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert any(requirement.startswith("playwright") for requirement in extras["audit"])
     runs = " ".join(rest for keyword, rest in instructions() if keyword == "RUN")
-    assert '".[audit]"' in runs
+    assert "audit" in installed_extras(runs)
     assert "npm ci" in runs
     assert "chromium" in runs
+
+
+def test_the_entrypoint_runs_the_runtime_interface_client_the_image_extra_pins() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(requirement.startswith("awslambdaric") for requirement in extras["image"])
+    assert "image" in installed_extras(" ".join(rest for keyword, rest in instructions() if keyword == "RUN"))
+    [entrypoint] = [json.loads(rest) for keyword, rest in instructions() if keyword == "ENTRYPOINT"]
+    assert entrypoint[-2:] == ["-m", "awslambdaric"]
