@@ -6,6 +6,7 @@ tests in order: init, a cold scan, a warm scan, a scan after its Chromium was ki
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -93,7 +94,7 @@ def function_variables(limits: FunctionLimits, aws: LocalAws, database_url: str,
         "ADMIN_SESSION_SECRET": "a" * 40,
         "SERVICE_TOKEN_SECRET": "s" * 40,
         "SCOUT_EGRESS_ALLOW": urlparse(site).hostname or "",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("SCOUT_IMAGE_LOG_LEVEL", "INFO"),
         "REPORTS_BUCKET": aws.bucket,
     }
     variables = {name: value for name, value in limits.variables.items() if isinstance(value, str)}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -85,6 +88,26 @@ async def test_warm_worker_resolves_the_next_runs_configuration_ahead_with_the_s
     assert second_report["categories"].keys() == first_report["categories"].keys()
     assert second_report["audits"].keys() == first_report["audits"].keys()
     assert second.summary.scores["accessibility"] is not None
+
+
+async def test_a_chrome_killed_between_runs_is_replaced_before_the_next_run(site: SiteServer) -> None:
+    # Given a started worker whose Chrome is then killed, as the out-of-memory killer would
+    worker = LighthouseWorker(chromium_path=CHROMIUM, egress=UncheckedEgress())
+    try:
+        await worker.start()
+        killed_chrome = worker.chrome_pid
+        assert killed_chrome is not None
+        os.kill(killed_chrome, signal.SIGKILL)
+        while alive(killed_chrome):
+            await asyncio.sleep(0.01)
+        # When a run is asked for at once, before the worker has noticed
+        run = await worker.run(site.url("/about"), "mobile", max_wait_for_load_ms=15_000)
+        # Then a fresh worker with a fresh Chrome did it, rather than failing it
+        assert worker.starts == 2
+        assert worker.chrome_pid not in (None, killed_chrome)
+        assert run.summary.scores["accessibility"] is not None
+    finally:
+        await worker.aclose()
 
 
 async def test_run_past_its_timeout_fails_and_the_worker_is_killed() -> None:

@@ -31,13 +31,15 @@ BASE_FLAGS: tuple[str, ...] = (
 def chromium_flags(*, headless_flag: bool, extra: Sequence[str] = ()) -> list[str]:
     """Flags for one launch; ``headless_flag`` for launchers that do not add it themselves.
 
-    Chromium's sandbox needs user namespaces that a root process (a Lambda container, CI)
-    does not get, so root runs without it; the sandbox stays on everywhere else.
+    Chromium's sandbox needs user namespaces, which a root process (CI) does not get, nor
+    does Lambda's execution environment (an unprivileged user in a chroot-like root: Chrome
+    exits at once there, as `make image-test` showed). Both run without it, recognised by
+    root or by Lambda's Runtime API; the sandbox stays on everywhere else, `scout dev` included.
     """
     flags = list(BASE_FLAGS)
     if headless_flag:
         flags.insert(0, "--headless")
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 or os.environ.get("AWS_LAMBDA_RUNTIME_API"):
         flags.append("--no-sandbox")
     flags.extend(extra)
     return flags

@@ -282,11 +282,17 @@ class LighthouseWorker:
 
     async def _ensure_started(self) -> None:
         process = self._process
-        if process is not None and process.returncode is None and self._runs_on_process < self._max_runs:
+        # A Chrome killed between runs (out of memory, a frozen Lambda thawed) leaves a worker
+        # that has not noticed yet and would fail the next run with "Target closed".
+        chrome_gone = self._chrome_pid is not None and not _process_running(self._chrome_pid)
+        if process is None or process.returncode is not None or chrome_gone:
+            reason = "chrome exited" if chrome_gone else "worker exited"
+        elif self._runs_on_process >= self._max_runs:
+            reason = "max runs reached"
+        else:
             return
         if process is not None:
-            reason = "max runs reached" if process.returncode is None else "worker exited"
-            await self._stop(kill=process.returncode is not None, reason=reason)
+            await self._stop(kill=reason != "max runs reached", reason=reason)
         await self._start()
 
     async def _start(self) -> None:
@@ -409,3 +415,18 @@ class LighthouseWorker:
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+def _process_running(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie (dead, not yet reaped by its parent) does not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no procfs: existence is all there is to know
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
