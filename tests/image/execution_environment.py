@@ -173,6 +173,19 @@ class ExecutionEnvironment:
             found.append(ProcessInfo(pid, [part.decode(errors="replace") for part in argv if part]))
         return found
 
+    def tmp_logs(self) -> dict[str, str]:
+        """The ``*.log`` files in the environment's /tmp (Chrome's own output among them),
+        read through a process's root: the tmpfs exists only in the environment's namespace."""
+        processes = self.processes()
+        if not processes:
+            return {}
+        tmp = Path("/proc") / str(processes[0].pid) / "root" / "tmp"
+        logs = {}
+        for path in tmp.rglob("*.log"):
+            with suppress(OSError):
+                logs[f"/tmp/{path.relative_to(tmp)}"] = path.read_text(errors="replace")[-100_000:]
+        return logs
+
     def kill(self, pids: list[int]) -> None:
         for pid in pids:
             with suppress(ProcessLookupError):

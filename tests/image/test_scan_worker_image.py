@@ -297,9 +297,16 @@ def test_a_scan_after_chromium_was_killed_relaunches_it_and_succeeds(
 
 def test_nothing_in_the_environment_tried_to_write_outside_tmp(worker: RunningWorker) -> None:
     # Given the environment after its scans (its root file system is mounted read-only)
-    # Then no process met a read-only file system: every write went to /tmp
     assert worker.environment.alive()
-    offending = [line for line in worker.log().splitlines() if READ_ONLY_WRITE.search(line)]
+    logs = {"function output": worker.log(), **worker.environment.tmp_logs()}
+    assert any("chrome" in name for name in logs), f"Chrome's own log is not in /tmp: {sorted(logs)}"
+    # Then no process met a read-only file system, in its output or Chrome's: every write went to /tmp
+    offending = [
+        f"{name}: {line}"
+        for name, text in logs.items()
+        for line in text.splitlines()
+        if READ_ONLY_WRITE.search(line)
+    ]
     assert not offending, "\n".join(offending[:20])
 
 
