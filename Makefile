@@ -90,7 +90,7 @@ image-tools:
 
 image: image-tools
 	$(PYTHON) functions/scan_worker/image/debian_base.py $(BASE_IMAGE)
-	buildah bud --isolation chroot --layers --quiet --build-arg BASE=$(BASE_IMAGE) \
+	buildah bud --isolation chroot --layers --force-rm --quiet --build-arg BASE=$(BASE_IMAGE) \
 		--secret id=ca-certificates,src=$(CA_BUNDLE) \
 		--file functions/scan_worker/Dockerfile --tag $(IMAGE) .
 	$(PYTHON) functions/scan_worker/image/report.py $(IMAGE)

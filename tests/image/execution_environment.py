@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Mapping
 from contextlib import suppress
@@ -27,9 +28,9 @@ from functions.scan_worker.image.buildah import inspect_image
 
 LAMBDA_USER = 993  # the default user of Lambda's execution environments
 LAMBDA_GROUP = 990
-DEVICES = ("null", "zero", "full", "random", "urandom")
 
-# Runs as root in fresh mount and PID namespaces, then becomes the function's process.
+# Runs as root in fresh mount and PID namespaces, then becomes the function's process. No
+# /dev/shm, as on Lambda: Chromium runs with --disable-dev-shm-usage.
 _ENTER = r"""
 set -eu
 root=$1 tmp_mb=$2 user=$3 group=$4 workdir=$5
@@ -118,6 +119,7 @@ class ExecutionEnvironment:
         self.cgroup = MemoryCgroup(memory_mb)
         environment = {**config.environment, **variables}
         command = [*config.entrypoint, *config.command]
+        self.started_at = time.monotonic()
         self._process = subprocess.Popen(
             [
                 "unshare",

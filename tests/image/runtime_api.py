@@ -105,8 +105,11 @@ class LambdaRuntimeApi:
 
     # ---- the test side ------------------------------------------------------------------------
 
-    def wait_for_init(self, *, timeout: float, alive: Callable[[], bool] = lambda: True) -> float:
-        """Seconds from this API's start to the runtime's first ``next`` (Lambda's Init Duration)."""
+    def wait_for_init(
+        self, *, timeout: float, alive: Callable[[], bool] = lambda: True, since: float | None = None
+    ) -> float:
+        """Seconds from ``since`` (a ``time.monotonic()``, by default this API's start) to the
+        runtime's first ``next``: Lambda's Init Duration when ``since`` is the process's start."""
         self._wait(lambda: self.first_next_at is not None or self.init_error is not None, timeout, alive)
         if self.init_error is not None:
             raise RuntimeGone(f"init failed: {self.init_error_type}: {self.init_error}")
@@ -114,7 +117,7 @@ class LambdaRuntimeApi:
             raise RuntimeGone(
                 "the runtime stopped during init" if not alive() else f"no init within {timeout} s"
             )
-        return self.first_next_at - self.started_at
+        return self.first_next_at - (self.started_at if since is None else since)
 
     def invoke(self, event: Any, *, timeout: float, alive: Callable[[], bool] = lambda: True) -> Invocation:
         """Hand ``event`` to the runtime and wait for its response or error."""

@@ -4,7 +4,7 @@
 
 Unpacked: the apparent size of every file in the image's root file system (`du -sb`), the
 figure Lambda's 10 GB limit is about. Compressed: the image pushed to an OCI archive with
-gzip layers, as a registry stores it; computed once per image id (kept in .scout/).
+gzip layers, as a registry stores it; computed once per image id (kept in ~/.cache/scout).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 from buildah import inspect_image, mounted_image
 
 LAMBDA_UNPACKED_LIMIT = 10 * 1024**3
-# Per image id, in the project's untracked state folder.
-SIZE_CACHE = Path(__file__).resolve().parents[3] / ".scout" / "image-sizes"
+# Per image id and per machine (a fresh clone reuses it): compressing takes a minute.
+SIZE_CACHE = Path.home() / ".cache" / "scout" / "image-sizes"
 SITE_PACKAGES = "opt/scout/venv/lib/python3.11/site-packages"
 # (part, path in the image); a later path inside an earlier one is shown as "of which".
 PARTS = (
