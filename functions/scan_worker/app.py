@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from scout.audit.worker import ScanWorker
+from scout.audit.scan_processing import ScanWorker
 from scout.observability import logger, metrics, tracer
 
 # Built at cold start: configuration problems fail here, not on the first message.

@@ -65,7 +65,7 @@ EXITING_PROCESS = """
 import sys
 from scout import runtime
 from scout.audit.browser_pool import BrowserPool
-from scout.audit.lighthouse_worker import LighthouseWorker
+from scout.audit.lighthouse import LighthouseWorker
 
 async def close(part):
     await part.aclose()

@@ -19,7 +19,7 @@ from scout.audit.browser_pool import BrowserPool
 from scout.audit.devices import DEVICES
 from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
-from scout.audit.lighthouse_worker import LighthouseWorker
+from scout.audit.lighthouse import LighthouseWorker
 from scout.errors import BlockedTarget
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive, browser_pids_using_tmpdir, kill

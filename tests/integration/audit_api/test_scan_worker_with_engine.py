@@ -14,7 +14,7 @@ import pytest
 
 from scout import runtime
 from scout.audit.artifacts import S3ArtifactStore
-from scout.audit.worker import RETRIED_ERROR_CODES, ScanWorker
+from scout.audit.scan_processing import RETRIED_ERROR_CODES, ScanWorker
 from scout.auth import Strategy, mint, policies
 from scout.store.postgres import PostgresStore
 from tests.integration.audit_api.conftest import LocalAws

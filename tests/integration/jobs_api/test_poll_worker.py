@@ -39,7 +39,7 @@ def worker(jobs_env: pytest.MonkeyPatch) -> ModuleType:
 def counted_store(jobs_env: pytest.MonkeyPatch) -> CallCountingStore:
     """The worker's store, wrapped to count each SQL function call."""
     store = CallCountingStore(get_store(get_settings()))
-    jobs_env.setattr("scout.jobs.poll_worker.get_store", lambda settings: store)
+    jobs_env.setattr("scout.jobs.poll_messages.get_store", lambda settings: store)
     return store
 
 

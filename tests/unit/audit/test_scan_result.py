@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from scout.audit.axe import MAX_NODES_PER_VIOLATION, summarize_axe
-from scout.audit.lighthouse_worker import LighthouseRunSummary
+from scout.audit.lighthouse import LighthouseRunSummary
 from scout.audit.result import ScanArtifacts, ScanError, ScanResult, Timings
 
 WORKER_SUMMARY = {

@@ -18,7 +18,7 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
-from scout.audit.worker import ScanAttemptFailed, ScanWorker, lease_seconds, process_scan
+from scout.audit.scan_processing import ScanAttemptFailed, ScanWorker, lease_seconds, process_scan
 from tests.support.audit_fakes import MemoryArtifacts, ScriptedStore, scan_row
 from tests.support.functions import ROOT, load_function
 

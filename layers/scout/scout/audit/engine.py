@@ -22,7 +22,7 @@ from scout.audit.axe import AxeScript
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.devices import DEVICES
 from scout.audit.egress_gate import EgressGate, GuardedEgress
-from scout.audit.lighthouse_worker import LighthouseRun, LighthouseWorker
+from scout.audit.lighthouse import LighthouseRun, LighthouseWorker
 from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
 from scout.audit.result import (
