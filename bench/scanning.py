@@ -57,7 +57,7 @@ from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAuditOptions, PageProgress, audit_page
 from scout.audit.result import Device
 from scout.audit.screenshot import full_page_screenshot
-from scout.egress import EgressPolicy
+from scout.egress.policy import EgressPolicy
 from scout.settings import get_settings
 
 RESULTS = Path(__file__).with_name("results")

@@ -1,4 +1,4 @@
-"""Settings fail closed at cold start (DESIGN §2, §4)."""
+"""Settings fail closed at cold start."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JWT verification for the three token strategies of DESIGN §4.
+"""JWT verification for the three token strategies (README.md, Configuration).
 
 Each strategy has its own secret, issuer and audience, so a token minted for one never
 passes another's routes even if an operator reused a secret. Every decode pins HS256,

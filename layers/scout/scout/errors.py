@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class ScoutError(Exception):
     code = "internal_error"
@@ -14,9 +12,6 @@ class ScoutError(Exception):
         self.message = message
         if code is not None:
             self.code = code
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
 
 
 class BadRequest(ScoutError):
@@ -86,7 +81,7 @@ class InvalidUrl(BadRequest):
 
 
 class BlockedTarget(BadRequest):
-    """The URL resolves to an address scout may not reach (DESIGN §4 egress policy)."""
+    """The URL resolves to an address scout may not reach (docs/egress.md)."""
 
     code = "blocked_target"
 

@@ -1,7 +1,7 @@
 """The HTTP API conventions every API function shares.
 
 :class:`ScoutHttpApi` is Powertools' HTTP API resolver with pydantic validation and OpenAPI,
-plus what DESIGN §4-5 asks of every route: the Host check, CORS from ``ALLOWED_ORIGINS``,
+plus what every route owes (README.md, HTTP API): the Host check, CORS from ``ALLOWED_ORIGINS``,
 bearer-token strategies declared per route, and errors as ``{"error": {"code", "message"}}``.
 """
 

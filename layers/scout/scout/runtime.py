@@ -78,9 +78,6 @@ class Pooled(Generic[T]):
             self.created += 1
         return client
 
-    def peek(self) -> T | None:
-        return self._client
-
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None and self._close is not None:

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from scout.audit.axe import AxeScript
-from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
 from tests.integration.audit.servers import SiteServer, shop_routes
+from tests.support.egress_gates import UncheckedEgress
 
 pytestmark = pytest.mark.slow
 
@@ -66,12 +66,18 @@ import sys
 from scout import runtime
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.lighthouse import LighthouseWorker
+from tests.support.egress_gates import UncheckedEgress
 
 async def close(part):
     await part.aclose()
 
-pool = runtime.pooled(lambda: BrowserPool(chromium_path=sys.argv[1], idle_seconds=600), lambda p: True, close)
-worker = runtime.pooled(lambda: LighthouseWorker(chromium_path=sys.argv[1]), lambda w: True, close)
+gate = UncheckedEgress()
+pool = runtime.pooled(
+    lambda: BrowserPool(chromium_path=sys.argv[1], idle_seconds=600, egress=gate), lambda p: True, close
+)
+worker = runtime.pooled(
+    lambda: LighthouseWorker(chromium_path=sys.argv[1], egress=gate), lambda w: True, close
+)
 
 async def start():
     await pool.get().browser()

@@ -42,7 +42,7 @@ def engine(audit_env: pytest.MonkeyPatch) -> Iterator[Any]:
     """The real engine behind the real egress guard, which lets loopback through only here."""
     from scout.audit.egress_gate import GuardedEgress
     from scout.audit.engine import ScanEngine
-    from scout.egress import EgressPolicy
+    from scout.egress.policy import EgressPolicy
 
     async def build() -> Any:
         return ScanEngine(egress=GuardedEgress(EgressPolicy(allow=["127.0.0.1"])))

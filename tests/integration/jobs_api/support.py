@@ -30,7 +30,7 @@ def request(api: ModuleType, method: str, path: str, **options: Any) -> tuple[in
 
 
 def posting(n: int, **fields: Any) -> dict[str, Any]:
-    """A normalised posting (DESIGN §5), posted ``n`` hours after EPOCH unless told otherwise."""
+    """A normalised posting, posted ``n`` hours after EPOCH unless told otherwise."""
     values: dict[str, Any] = {
         "ats": "greenhouse",
         "board": "acme",

@@ -1,4 +1,4 @@
-"""The scan result's JSON shape (DESIGN §5) and how it is built from Lighthouse and axe output."""
+"""The scan result's JSON shape and how it is built from Lighthouse and axe output."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def test_scan_result_serialises_to_the_design_shape() -> None:
     # When it is serialised
     data = result.to_json_dict()
 
-    # Then it is exactly the JSON of DESIGN §5
+    # Then it is exactly the scan result's JSON
     assert data == {
         "url": "https://shop.example/",
         "final_url": "https://shop.example/home",

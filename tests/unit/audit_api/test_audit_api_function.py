@@ -160,7 +160,7 @@ def test_a_queued_scan_answers_202_with_the_scan_and_its_location(
     response = call(
         function, "POST", "/scans", body={"url": "https://example.com/"}, token=token(Strategy.USER)
     )
-    # Then 202 with the DESIGN §5 fields and where to poll
+    # Then 202 with the scan's fields and where to poll
     assert response["statusCode"] == 202
     assert json_body(response) == {
         "id": SCAN_ID,

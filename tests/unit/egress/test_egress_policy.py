@@ -9,7 +9,7 @@ from ipaddress import ip_address
 
 import pytest
 
-from scout.egress import EgressPolicy, check_target_url
+from scout.egress.policy import EgressPolicy, check_target_url
 from scout.errors import BlockedTarget, DnsFailed, InvalidUrl
 from scout.settings import Settings, get_settings
 

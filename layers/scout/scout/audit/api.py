@@ -23,7 +23,7 @@ from scout.audit import scans
 from scout.audit.artifacts import ArtifactStore, S3ArtifactStore
 from scout.audit.scan_queue import ScanQueue, SqsScanQueue
 from scout.auth import Strategy
-from scout.egress import EgressPolicy
+from scout.egress.policy import EgressPolicy
 from scout.http_api import BEARER, ScoutHttpApi
 from scout.observability import metrics
 from scout.settings import Settings, get_settings

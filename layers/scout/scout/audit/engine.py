@@ -1,6 +1,6 @@
 """The scan engine: check the target, then Lighthouse and the browser half side by side.
 
-``ScanEngine.scan(url, device)`` returns a ``ScanOutcome``: the DESIGN §5 result and the
+``ScanEngine.scan(url, device)`` returns a ``ScanOutcome``: the scan result (docs/audit.md) and the
 artifacts (screenshot, Lighthouse HTML and JSON, axe JSON) for the queue worker to upload.
 The browser pool, the Lighthouse worker and the egress gate are injected; left out, they
 are the execution environment's pooled instances (``runtime.pooled``), created on first use
@@ -35,6 +35,7 @@ from scout.audit.result import (
     Timings,
 )
 from scout.audit.scan_errors import ScanFailure, failure_from_scout_error
+from scout.egress.policy import EgressPolicy
 from scout.errors import ScoutError
 from scout.observability import logger
 from scout.settings import get_settings
@@ -265,7 +266,11 @@ _browser_pool_slot = runtime.pooled(
 _lighthouse_slot = runtime.pooled(
     _new_default_lighthouse, lambda worker: not worker.closed, _close_lighthouse
 )
-_egress_slot = runtime.pooled(GuardedEgress, lambda gate: not gate.closed, _close_egress)
+_egress_slot = runtime.pooled(
+    lambda: GuardedEgress(EgressPolicy.from_settings(get_settings())),
+    lambda gate: not gate.closed,
+    _close_egress,
+)
 
 _axe_scripts: dict[str, AxeScript] = {}
 

@@ -20,14 +20,14 @@ import asyncio
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
 from scout.audit.artifacts import ArtifactBody, ArtifactStore, S3ArtifactStore, StoredArtifact
-from scout.audit.result import Device
+from scout.audit.result import Device, ScanOutcome
 from scout.audit.scan_queue import scan_id_of
 from scout.observability import logger, metrics
 from scout.settings import get_settings
@@ -45,27 +45,10 @@ LEASE_MARGIN_SECONDS = 30
 DEADLINE_MARGIN_SECONDS = 10
 
 
-class ScanResultLike(Protocol):
-    """What the worker reads of the engine's ``ScanResult``."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def error(self) -> Any: ...
-    def to_json_dict(self) -> dict[str, object]: ...
-
-
-class ScanOutcomeLike(Protocol):
-    @property
-    def result(self) -> ScanResultLike: ...
-    @property
-    def artifacts(self) -> Iterable[ArtifactBody]: ...
-
-
 class Scanner(Protocol):
     """The scan engine's interface (``scout.audit.engine.ScanEngine``)."""
 
-    async def scan(self, url: str, device: Device) -> ScanOutcomeLike: ...
+    async def scan(self, url: str, device: Device) -> ScanOutcome: ...
 
 
 class ScanAttemptFailed(Exception):

@@ -1,4 +1,4 @@
-"""The scan service: create, read and list scans for a principal (DESIGN §5).
+"""The scan service: create, read and list scans for a principal (docs/audit.md).
 
 Free of HTTP and AWS types: the store, the queue, the artifact store and the egress policy
 are passed in; ``scout.audit.api`` wires the process's defaults.
@@ -22,7 +22,8 @@ from scout.audit.result import Device
 from scout.audit.scan_queue import ScanQueue
 from scout.auth import Principal, Strategy
 from scout.cursors import ScansPosition, decode_cursor, encode_cursor
-from scout.egress import MAX_URL_LENGTH, EgressPolicy, check_target_url
+from scout.egress.policy import EgressPolicy, check_target_url
+from scout.egress.urls import MAX_URL_LENGTH
 from scout.errors import BadRequest, Conflict, NotFound, RateLimited, UpstreamFailed
 from scout.observability import logger
 
@@ -82,7 +83,7 @@ class ScanSummary(Scan):
 
 
 class ScanDetail(ScanSummary):
-    """GET /scans/{scan_id}: the scan result of DESIGN §5 and links to the artifacts."""
+    """GET /scans/{scan_id}: the scan result and links to the artifacts."""
 
     # Kept as the engine wrote them when the scan finished: a scan stored by an older engine
     # is still served as it was, never refused for a newer shape.
