@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def load_function(name: str) -> ModuleType:
     path = ROOT / "functions" / name / "app.py"
     module_name = f"functions_{name}_app"
-    sys.modules.pop(module_name, None)
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None
     assert spec.loader is not None

@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from scout import __version__
+from scout import __version__, deps
 from scout.auth import Principal, Strategy, authenticate, policies
 from scout.errors import NotFound, RateLimited, ScoutError, Unauthorized
 from scout.observability import logger
@@ -102,15 +102,9 @@ class ScoutHttpApi(APIGatewayHttpResolver):
             }
         return super().resolve(event, context)
 
-    def requires(self, *strategies: Strategy) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response]:
+    def requires(self, *strategies: Strategy) -> TokenCheck:
         """A route middleware admitting only tokens of ``strategies``."""
-
-        def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-            app.append_context(**{PRINCIPAL_KEY: self._authenticate(strategies)})
-            return next_middleware(app)
-
-        check_token.scout_strategies = strategies  # type: ignore[attr-defined]  # read by _validation_error
-        return check_token
+        return requires(*strategies)
 
     def _authenticate(self, strategies: tuple[Strategy, ...]) -> Principal:
         return authenticate(
@@ -121,10 +115,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         )
 
     def principal(self) -> Principal:
-        principal = self.context.get(PRINCIPAL_KEY)
-        if not isinstance(principal, Principal):
-            raise RuntimeError("principal() called on a route without requires()")
-        return principal
+        return _principal_in(self.context)
 
     def _scout_error(self, exc: ScoutError) -> Response:
         headers = None
@@ -153,6 +144,76 @@ class ScoutHttpApi(APIGatewayHttpResolver):
     def _unexpected(self, exc: Exception) -> Response:
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+TokenCheck = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
+
+
+def requires(*strategies: Strategy) -> TokenCheck:
+    """A route middleware admitting only tokens of ``strategies``.
+
+    Powertools calls a route middleware with the resolver serving the request, whose settings
+    hold the token keys.
+    """
+
+    def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+        if not isinstance(app, ScoutHttpApi):
+            raise TypeError("scout routes are served by ScoutHttpApi")
+        app.append_context(**{PRINCIPAL_KEY: app._authenticate(strategies)})
+        return next_middleware(app)
+
+    check_token.scout_strategies = strategies  # type: ignore[attr-defined]  # read by _validation_error
+    return check_token
+
+
+def _principal_in(context: Mapping[str, Any]) -> Principal:
+    principal = context.get(PRINCIPAL_KEY)
+    if not isinstance(principal, Principal):
+        raise RuntimeError("principal() called on a route without requires()")
+    return principal
+
+
+class ScoutRoutes(APIGatewayHttpRouter):
+    """An API function's routes, declared at import, served by a :class:`ScoutHttpApi`.
+
+    The resolver is built from the settings of the process's dependencies (:mod:`scout.deps`)
+    on the first request, and again only when those settings change (a test serving with
+    other settings), so the routes module is imported once and never re-imported.
+    """
+
+    def __init__(self, *, title: str) -> None:
+        super().__init__()
+        self.title = title
+        self._routers: list[APIGatewayHttpRouter] = [self]
+        self._served: tuple[Settings, ScoutHttpApi] | None = None
+
+    def include_router(self, router: APIGatewayHttpRouter) -> None:
+        self._routers.append(router)
+
+    def requires(self, *strategies: Strategy) -> TokenCheck:
+        return requires(*strategies)
+
+    def principal(self) -> Principal:
+        return _principal_in(self.context)
+
+    def resolver(self, settings: Settings) -> ScoutHttpApi:
+        served = self._served
+        if served is None or served[0] != settings:
+            api = ScoutHttpApi(settings, title=self.title)
+            for router in self._routers:
+                api.include_router(router)
+            served = self._served = (settings, api)
+        return served[1]
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        api = self.resolver(deps.settings())
+        # Routers read the request (context, event) through the resolver serving it.
+        for router in self._routers:
+            router.api_resolver = api
+        return api.resolve(event, context)
+
+    def get_openapi_json_schema(self) -> str:
+        return self.resolver(deps.settings()).get_openapi_json_schema()
 
 
 health_router = APIGatewayHttpRouter()

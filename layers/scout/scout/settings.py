@@ -1,13 +1,13 @@
 """One validated settings object for every function and command.
 
-Settings come from the environment. They are parsed once per execution environment and the
-parse fails closed: a missing ``ALLOWED_HOSTS`` or a JWT secret that is too short raises
-``RuntimeError`` at cold start, so a function never serves with permissive defaults.
+Settings come from the environment. The composition root (:mod:`scout.deps`) parses them
+once per execution environment, and the parse fails closed: a missing ``ALLOWED_HOSTS`` or a
+JWT secret that is too short raises ``RuntimeError`` at cold start, so a function never
+serves with permissive defaults.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -155,9 +155,8 @@ class Settings(BaseSettings):
         return value
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Parse the environment once; raise ``RuntimeError`` naming every bad setting."""
+def load_settings() -> Settings:
+    """Parse the environment; raise ``RuntimeError`` naming every bad setting."""
     try:
         return Settings()
     except ValidationError as exc:

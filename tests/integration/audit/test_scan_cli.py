@@ -15,6 +15,7 @@ from scout.audit.axe import AxeScript
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
+from scout.settings import load_settings
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
 from tests.integration.audit.servers import SiteServer, shop_routes
@@ -33,7 +34,8 @@ def test_repeated_scan_reuses_one_browser_and_one_lighthouse_worker(
     engines: list[ScanEngine] = []
 
     def engine_factory() -> ScanEngine:
-        engine = ScanEngine(
+        engine = ScanEngine.with_own_browsers(
+            load_settings(),
             egress=UncheckedEgress(),
             axe_script=axe_script,
             options=ScanOptions(navigation_timeout_seconds=20),

@@ -15,6 +15,7 @@ from scout.audit.axe import AxeScript
 from scout.audit.egress_gate import GuardedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.egress.policy import EgressPolicy
+from scout.settings import load_settings
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.servers import Reply, SiteServer, shop_routes
 
@@ -41,8 +42,11 @@ async def guarded_engine(axe_script: AxeScript) -> AsyncIterator[ScanEngine]:
         patch.setenv("ALLOWED_HOSTS", "localhost")
         patch.setenv("CHROMIUM_PATH", CHROMIUM)
         gate = GuardedEgress(EgressPolicy(allow=("127.0.0.1",), resolver=None))
-        engine = ScanEngine(
-            egress=gate, axe_script=axe_script, options=ScanOptions(navigation_timeout_seconds=20)
+        engine = ScanEngine.with_own_browsers(
+            load_settings(),
+            egress=gate,
+            axe_script=axe_script,
+            options=ScanOptions(navigation_timeout_seconds=20),
         )
         yield engine
         await engine.aclose()

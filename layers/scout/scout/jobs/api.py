@@ -14,10 +14,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AwareDatetime
 
-from scout import runtime
+from scout import deps, runtime
 from scout.api_docs import openapi_router
 from scout.auth import Strategy
-from scout.http_api import BEARER, ScoutHttpApi, health_router
+from scout.http_api import BEARER, ScoutRoutes, health_router
 from scout.jobs import catalog, sources
 from scout.jobs.models import (
     MAX_PAGE_SIZE,
@@ -32,12 +32,10 @@ from scout.jobs.models import (
     SourceChanges,
     SourcePage,
 )
-from scout.jobs.poll_queue import poll_queue
 from scout.jobs.posting import AtsKind, EmploymentType, WorkplaceType
-from scout.settings import get_settings
-from scout.store import Store, get_store
+from scout.store import Store
 
-app = ScoutHttpApi(get_settings(), title="scout jobs API")
+app = ScoutRoutes(title="scout jobs API")
 app.include_router(health_router)
 app.include_router(openapi_router)
 
@@ -87,7 +85,7 @@ def answers(status: int, model: type[Any] | None, description: str, *errors: int
 
 
 def _store() -> Store:
-    return get_store(get_settings())
+    return deps.current().store()
 
 
 # ---- public read ---------------------------------------------------------------------------
@@ -174,7 +172,7 @@ def list_sources(cursor: Cursor = None, limit: Limit = 50) -> SourcePage:
     responses=answers(201, Source, "The new source, with what its trial fetch found", 401, 409),
 )
 def add_source(new: NewSource) -> Source:
-    return runtime.run(sources.add_source(new, store=_store(), settings=get_settings()))
+    return runtime.run(sources.add_source(new, store=_store(), settings=deps.settings()))
 
 
 @app.patch(
@@ -215,9 +213,10 @@ def remove_source(source_id: SourceId) -> Response[None]:
     ),
 )
 def poll_source_now(source_id: SourceId) -> PollQueued:
-    settings = get_settings()
-    queue = poll_queue(settings)
-    return runtime.run(sources.queue_poll(source_id, store=_store(), queue=queue, settings=settings))
+    parts = deps.current()
+    return runtime.run(
+        sources.queue_poll(source_id, store=parts.store(), queue=parts.poll_queue(), settings=parts.settings)
+    )
 
 
 @app.get(
