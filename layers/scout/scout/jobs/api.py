@@ -7,7 +7,7 @@ process's one event loop, where the pooled store and HTTP clients live.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,8 +17,9 @@ from pydantic import AwareDatetime
 from scout import deps, runtime
 from scout.api_docs import openapi_router
 from scout.auth import Strategy
+from scout.deferred_import import deferred_module
 from scout.http_api import BEARER, ScoutRoutes, health_router
-from scout.jobs import catalog, sources
+from scout.jobs import catalog
 from scout.jobs.models import (
     MAX_PAGE_SIZE,
     CompanyPage,
@@ -34,6 +35,13 @@ from scout.jobs.models import (
 )
 from scout.jobs.posting import AtsKind, EmploymentType, WorkplaceType
 from scout.store import Store
+
+if TYPE_CHECKING:
+    from scout.jobs import sources
+else:
+    # The admin routes' domain (board detection and fetching, httpx, the ATS adapters) loads
+    # on the first admin request, not at every cold start (bench/cold_start.py).
+    sources = deferred_module("scout.jobs.sources")
 
 app = ScoutRoutes(title="scout jobs API")
 app.include_router(health_router)
