@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +125,26 @@ def test_each_function_imports_only_from_the_layer(layer: Path, function: str) -
     outside = {name: file for name, file in loaded.items() if file and not Path(file).is_relative_to(layer)}
     assert outside == {}
     assert sorted(name for name in loaded if name.startswith(DEV_ONLY_MODULES)) == []
+
+
+def test_pruning_an_installed_package_leaves_what_the_layer_holds(tmp_path: Path, layer: Path) -> None:
+    # Given the whole package installed in a site folder (as pip installs it in the worker image)
+    site = tmp_path / "site-packages"
+    shutil.copytree(
+        ROOT / "layers" / "scout" / "scout", site / "scout", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    # When the build script prunes the installed package
+    subprocess.run(
+        [sys.executable, str(ROOT / "layers" / "scout" / "build_layer.py"), "--prune-installed"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        check=True,
+        timeout=60,
+    )
+
+    # Then the installed package holds exactly the layer's modules, and the source tree is untouched
+    def modules(root: Path) -> set[str]:
+        return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+
+    assert modules(site / "scout") == modules(layer / "scout")
+    assert (ROOT / "layers" / "scout" / "scout" / "local").is_dir()
