@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from scout.cursors import Page
+from scout.errors import ErrorInfo
 from scout.jobs.posting import AtsKind, EmploymentType, Posting, WorkplaceType
 
 
@@ -31,11 +33,6 @@ def _iso_utc(value: datetime) -> str:
 Timestamp = Annotated[AwareDatetime, PlainSerializer(_iso_utc, return_type=str, when_used="json")]
 
 MAX_PAGE_SIZE = 100
-
-
-class ErrorInfo(BaseModel):
-    code: str
-    message: str
 
 
 # ---- jobs and companies ------------------------------------------------------------------
@@ -52,9 +49,8 @@ class Job(Posting):
     archived_at: Timestamp | None = None
 
 
-class JobPage(BaseModel):
-    items: list[Job]
-    next_cursor: str | None = None
+class JobPage(Page[Job]):
+    """Postings, newest first."""
 
 
 class JobQuery(BaseModel):
@@ -83,9 +79,8 @@ class Company(BaseModel):
     sources: int = Field(description="How many job boards scout polls for this company.")
 
 
-class CompanyPage(BaseModel):
-    items: list[Company]
-    next_cursor: str | None = None
+class CompanyPage(Page[Company]):
+    """Companies by name."""
 
 
 # ---- sources and their poll runs ------------------------------------------------------------
@@ -107,9 +102,8 @@ class Source(BaseModel):
     created_at: Timestamp
 
 
-class SourcePage(BaseModel):
-    items: list[Source]
-    next_cursor: str | None = None
+class SourcePage(Page[Source]):
+    """Sources by company."""
 
 
 class NewSource(BaseModel):
@@ -172,9 +166,8 @@ class PollRun(BaseModel):
     finished_at: Timestamp
 
 
-class PollRunPage(BaseModel):
-    items: list[PollRun]
-    next_cursor: str | None = None
+class PollRunPage(Page[PollRun]):
+    """A source's poll runs, newest first."""
 
 
 class PollQueued(BaseModel):
