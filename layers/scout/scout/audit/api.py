@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -19,12 +19,14 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
+from scout.api_docs import docs_router
 from scout.audit import scans
 from scout.audit.artifacts import ArtifactStore, S3ArtifactStore
+from scout.audit.models import Scan, ScanDetail, ScanPage, ScanRequest
 from scout.audit.scan_queue import ScanQueue, SqsScanQueue
 from scout.auth import Strategy
 from scout.egress import EgressPolicy
-from scout.http_api import BEARER, ScoutHttpApi
+from scout.http_api import BEARER, ScoutHttpApi, error_answers
 from scout.observability import metrics
 from scout.settings import Settings, get_settings
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from scout.store import Store
 
 app = ScoutHttpApi(get_settings(), title="scout audit API")
+app.include_router(docs_router)
 scan_readers = app.requires(Strategy.USER, Strategy.SERVICE)
 
 
@@ -109,22 +112,6 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
-def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
-    responses: dict[int, OpenAPIResponse] = {}
-    for status in statuses:
-        response: OpenAPIResponse = {
-            "description": _ERROR_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        if status == 429:
-            retry_after: dict[str, Any] = {"type": "integer"}
-            response["headers"] = {
-                "Retry-After": {"description": "Seconds until a scan may be created", "schema": retry_after}
-            }
-        responses[status] = response
-    return responses
-
-
 _QUEUED: OpenAPIResponse = {
     "description": "The scan, queued (for a repeated Idempotency-Key: the same scan, as it is now)",
     "headers": {
@@ -134,7 +121,7 @@ _QUEUED: OpenAPIResponse = {
             "schema": {"type": "string"},
         },
     },
-    "content": {"application/json": {"model": scans.Scan}},
+    "content": {"application/json": {"model": Scan}},
 }
 
 
@@ -153,9 +140,9 @@ IdempotencyKey = Annotated[
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses={202: _QUEUED, **_errors(401, 409, 429, 502)},
+    responses={202: _QUEUED, **error_answers(_ERROR_DESCRIPTIONS, 401, 409, 429, 502)},
 )
-def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[scans.Scan]:
+def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[Scan]:
     wiring = services()
     created = runtime.run(
         scans.create_scan(
@@ -187,12 +174,12 @@ def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = No
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 502),
+    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 502),
 )
 def list_scans(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
-) -> scans.ScanPage:
+) -> ScanPage:
     return runtime.run(scans.list_scans(app.principal(), store=services().store, cursor=cursor, limit=limit))
 
 
@@ -202,9 +189,9 @@ def list_scans(
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 404, 502),
+    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 404, 502),
 )
-def get_scan(scan_id: str) -> scans.ScanDetail:
+def get_scan(scan_id: str) -> ScanDetail:
     wiring = services()
     return runtime.run(
         scans.get_scan(scan_id, app.principal(), store=wiring.store, artifacts=wiring.artifacts)
