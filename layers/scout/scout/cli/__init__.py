@@ -7,10 +7,11 @@ Every command prints its results on stdout and its logs on stderr, so ``scout sc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 # Each module defines ``register(subparsers)``; its commands set ``func(args) -> int``.
 COMMAND_MODULES = ("scout.cli.local", "scout.cli.jobs", "scout.cli.audit")
@@ -24,8 +25,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def logs_to_stderr() -> None:
-    """Send scout's log records to stderr.
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a record is written (tests swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """Send scout's log records to stderr inside the block.
 
     Powertools' logger writes JSON lines to stdout, which is Lambda's log stream; in a
     terminal stdout is for results.
@@ -33,15 +45,22 @@ def logs_to_stderr() -> None:
     from scout.observability import logger
 
     handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)
+    if not isinstance(handler, logging.StreamHandler):
+        yield
+        return
+    previous = handler.setStream(_CurrentStderr())
+    try:
+        yield
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logs_to_stderr()
     try:
-        return int(args.func(args) or 0)
+        with logs_to_stderr():
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
     except RuntimeError as exc:  # configuration problems: a sentence, not a traceback
