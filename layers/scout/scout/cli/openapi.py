@@ -22,16 +22,13 @@ from pydantic import BaseModel
 from scout import __version__
 from scout.api_docs import committed_path
 from scout.errors import ErrorBody
-from scout.http_api import ERROR_SCHEMA_REF, ScoutHttpApi
+from scout.http_api import ScoutHttpApi, error_answers
 
 # The module holding each API function's resolver (`app`), in template order.
 API_MODULES = ("scout.jobs.api", "scout.audit.api")
 COMPONENT_SCHEMAS = "#/components/schemas/{model}"
 
-_INVALID_REQUEST = {
-    "description": 'Invalid request: {"error": {"code", "message"}}',
-    "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
-}
+_INVALID_REQUEST = error_answers({400: 'Invalid request: {"error": {"code", "message"}}'}, 400)[400]
 # Powertools documents validation failures as FastAPI-style 422s; scout answers 400 with its
 # own error body, so the document says what clients really get.
 _POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
