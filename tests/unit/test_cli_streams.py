@@ -13,9 +13,9 @@ from tests.support.functions import ROOT
 COMMAND = """
 from scout.cli import logs_to_stderr
 from scout.observability import logger
-with logs_to_stderr():
-    logger.info("working", extra={"step": 1})
-    print('{"result": 1}')
+logs_to_stderr()
+logger.info("working", extra={"step": 1})
+print('{"result": 1}')
 """
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scout.audit.result import Device, ScanStatus
 from scout.cursors import Page
-from scout.egress import MAX_URL_LENGTH
+from scout.egress.urls import MAX_URL_LENGTH
 from scout.errors import ErrorInfo
 
 

@@ -96,8 +96,8 @@ async def process_scan(
     lease_seconds: int,
     max_attempts: int,
 ) -> WorkOutcome:
-    scans = ScanStore(store)
-    claim = await scans.claim_scan(scan_id, lease_seconds, max_attempts)
+    scan_store = ScanStore(store)
+    claim = await scan_store.claim_scan(scan_id, lease_seconds, max_attempts)
     log_context = {"scan_id": str(scan_id)}
     if isinstance(claim, Skipped):
         logger.info("scan skipped", extra={**log_context, "reason": claim.reason})
@@ -120,7 +120,7 @@ async def process_scan(
         raise ScanAttemptFailed(f"scan {scan_id} attempt {attempt} failed with {error_code}; retrying")
 
     stored = await _upload(scan_id, outcome.artifacts, artifacts)
-    finished = await scans.finish_scan(scan_id, attempt, result.to_json_dict(), stored)
+    finished = await scan_store.finish_scan(scan_id, attempt, result.to_json_dict(), stored)
     if isinstance(finished, Superseded):
         logger.warning("a later attempt took over this scan; result dropped", extra=log_context)
         return WorkOutcome("superseded")

@@ -7,11 +7,10 @@ Every command prints its results on stdout and its logs on stderr, so ``scout sc
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 # Each module defines ``register(subparsers)``; its commands set ``func(args) -> int``.
 COMMAND_MODULES = ("scout.cli.local", "scout.cli.jobs", "scout.cli.audit")
@@ -26,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _CurrentStderr:
-    """Whatever ``sys.stderr`` is when a record is written (tests swap it)."""
+    """Whatever ``sys.stderr`` is when a record is written (in-process callers swap it)."""
 
     def write(self, text: str) -> int:
         return sys.stderr.write(text)
@@ -35,32 +34,25 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-@contextlib.contextmanager
-def logs_to_stderr() -> Iterator[None]:
-    """Send scout's log records to stderr inside the block.
+def logs_to_stderr() -> None:
+    """Send scout's log records to stderr for the rest of the process.
 
     Powertools' logger writes JSON lines to stdout, which is Lambda's log stream; in a
-    terminal stdout is for results.
+    terminal stdout is for results. For the rest of the process, not only the command:
+    the pooled browser and Lighthouse worker log their shutdown at exit.
     """
     from scout.observability import logger
 
     handler = logger.registered_handler
-    if not isinstance(handler, logging.StreamHandler):
-        yield
-        return
-    previous = handler.setStream(_CurrentStderr())
-    try:
-        yield
-    finally:
-        if previous is not None:
-            handler.setStream(previous)
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(_CurrentStderr())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logs_to_stderr()
     try:
-        with logs_to_stderr():
-            return int(args.func(args) or 0)
+        return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
     except RuntimeError as exc:  # configuration problems: a sentence, not a traceback
