@@ -25,6 +25,7 @@ from scout.jobs.models import (
     Job,
     JobPage,
     JobQuery,
+    JobSort,
     NewSource,
     PollQueued,
     PollRunPage,
@@ -49,17 +50,29 @@ SourceId = Annotated[UUID, Path(description="The source's id (from GET /sources)
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")]
 
 ABOUT = {
-    "q": "Full-text search over title, department, team, location and description (web-search syntax).",
-    "company": "Company name, any case.",
+    "q": (
+        "Full-text search over title, department, team, location and description (web-search syntax,"
+        " accents ignored). One or two plain words also match the last as a prefix, mistyped title"
+        " words and company names."
+    ),
+    "company": "Company name, any case, accents and punctuation ignored.",
     "ats": "The ATS the posting comes from.",
-    "location": "Part of one of the posting's locations, any case.",
+    "location": (
+        "Words starting one of the posting's locations' words, in order, any case and accents"
+        " ignored (san fran finds San Francisco, CA)."
+    ),
     "workplace_type": "remote, hybrid or onsite.",
-    "remote": "Whether the posting says it is remote.",
+    "remote": "Whether the posting says it is remote, by its flag or its workplace type.",
     "department": "Department name, any case.",
     "employment_type": "full_time, part_time, contract, temporary or intern.",
     "posted_after": "Only postings published at or after this time (ISO 8601 with a zone).",
     "salary_min": "Only postings whose advertised salary reaches this amount (in their own currency).",
     "include_archived": "Include postings that are no longer listed.",
+    "sort": (
+        "relevance (the default with q): the company q names, then matches in the title, in department"
+        " or team, in a location, in the description only, then matches older than 60 days; newest first"
+        " within each. newest (the default without q): newest first."
+    ),
 }
 
 ERROR_MEANINGS = {
@@ -95,7 +108,7 @@ def _store() -> Store:
 
 @app.get(
     "/jobs",
-    summary="Search job postings, newest first",
+    summary="Search job postings, by relevance or newest first",
     tags=["jobs"],
     responses=answers(200, JobPage, "A page of jobs; next_cursor continues"),
 )
@@ -111,6 +124,7 @@ def list_jobs(
     posted_after: Annotated[AwareDatetime | None, Query(description=ABOUT["posted_after"])] = None,
     salary_min: Annotated[float | None, Query(ge=0, description=ABOUT["salary_min"])] = None,
     include_archived: Annotated[bool, Query(description=ABOUT["include_archived"])] = False,
+    sort: Annotated[JobSort | None, Query(description=ABOUT["sort"])] = None,
     cursor: Cursor = None,
     limit: Limit = 20,
 ) -> JobPage:
@@ -126,6 +140,7 @@ def list_jobs(
         posted_after=posted_after,
         salary_min=salary_min,
         include_archived=include_archived,
+        sort=sort,
         cursor=cursor,
         limit=limit,
     )

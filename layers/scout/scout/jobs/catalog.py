@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from scout.cursors import CompaniesPosition, JobsPosition, decode_cursor, encode_cursor
+from scout.cursors import CompaniesPosition, JobsPosition, RankedJobsPosition, decode_cursor, encode_cursor
+from scout.errors import InvalidCursor
 from scout.jobs.models import CompanyPage, Job, JobPage, JobQuery
 from scout.store import Store
 
 
 async def search_jobs(query: JobQuery, *, store: Store) -> JobPage:
-    """One page of postings matching ``query``, newest first."""
-    after = decode_cursor(JobsPosition, query.cursor)
+    """One page of postings matching ``query``, by relevance or newest first."""
+    after = _jobs_position(query.cursor)
+    ranked = after if isinstance(after, RankedJobsPosition) else None
     page = await store.call(
         "list_jobs",
         p_q=query.q,
@@ -25,14 +28,30 @@ async def search_jobs(query: JobQuery, *, store: Store) -> JobPage:
         p_posted_after=query.posted_after,
         p_salary_min=query.salary_min,
         p_include_archived=query.include_archived,
+        p_sort=query.sort,
+        p_after_as_of=ranked.as_of if ranked else None,
+        p_after_rank=ranked.rank if ranked else None,
         p_after_sort_at=after.sort_at if after else None,
         p_after_id=after.id if after else None,
         p_limit=query.limit,
     )
     return JobPage(
         items=[Job.model_validate(item) for item in page["items"]],
-        next_cursor=encode_cursor(JobsPosition, page["next"]),
+        next_cursor=_jobs_cursor(page["next"]),
     )
+
+
+def _jobs_position(cursor: str | None) -> JobsPosition | RankedJobsPosition | None:
+    # The list function refuses a cursor of the other order than the one it pages in.
+    try:
+        return decode_cursor(RankedJobsPosition, cursor)
+    except InvalidCursor:
+        return decode_cursor(JobsPosition, cursor)
+
+
+def _jobs_cursor(next_position: dict[str, Any] | None) -> str | None:
+    ranked = next_position is not None and "rank" in next_position
+    return encode_cursor(RankedJobsPosition if ranked else JobsPosition, next_position)
 
 
 async def get_job(job_id: UUID, *, store: Store) -> Job:

@@ -57,6 +57,9 @@ class JobPage(BaseModel):
     next_cursor: str | None = None
 
 
+JobSort = Literal["relevance", "newest"]
+
+
 class JobQuery(BaseModel):
     """What GET /jobs asks for (the route documents each field)."""
 
@@ -73,6 +76,7 @@ class JobQuery(BaseModel):
     posted_after: AwareDatetime | None = None
     salary_min: float | None = Field(default=None, ge=0)
     include_archived: bool = False
+    sort: JobSort | None = None
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
 
