@@ -257,25 +257,182 @@ begin
 end
 $drop$;
 
--- GET /jobs. Every filter is optional, and the query is built from the filters given, so
--- each call is planned for its own filters rather than one generic plan.
+-- GET /jobs, in two parts: private.jobs_page_plan() turns the filters into the queries that
+-- read a page, and public.list_jobs() runs them. Every filter is optional and each query is
+-- built from the filters given, so it is planned for its own filters rather than as one
+-- generic plan full of "x is null or"; the benchmark explains the same queries.
 --
 -- sort = 'newest' (the default without q): sort_at (posted, else first seen), then id,
--- continuing after (p_after_sort_at, p_after_id).
+-- continuing after (p_after_sort_at, p_after_id). One query.
 --
--- sort = 'relevance' (the default with q): ranked in tiers, then newest first within a tier:
+-- sort = 'relevance' (the default with q): ranked in tiers, newest first within a tier:
 --   5  the company is what a short q names
 --   4  q matches the title (weight A)
---   3  ... the title, department or team (A, B)
+--   3  ... the title, department or team (A, B), not the title alone
 --   2  ... or a location (A, B, C)
 --   1  ... the description only (D)
 --   0  any match older than 60 days (as of the first page)
 -- so a month-old title match beats a fresh mention in a description, and stale postings
--- sink. Every tier is one index-ordered query that stops at the page's end, which is why
--- the rank is a tier and not ts_rank_cd over every match: ranking 200,000 matches of
--- "engineer" costs a second (bench/results/search.md measures both). Tiers are read in
--- order until the page is full; the cursor carries (as_of, rank, sort_at, id), so paging
--- is exact, ties included, and a posting never moves tier between pages.
+-- sink. Each tier is one query that walks an index in (sort_at, id) order and stops at the
+-- page's end, which is why the rank is a tier and not ts_rank_cd: ordering by ts_rank_cd
+-- ranks every match first, 200,000 of them for "engineer" (bench/results/search.md measures
+-- both). Tiers are read best first until the page is full; the cursor carries (as_of, rank,
+-- sort_at, id), so paging is exact, ties included, and no posting changes tier between pages.
+--
+-- The plan: {"sort", "as_of", "queries": [{"rank", "sql"}...]}, best tier first; each sql
+-- takes the row limit as $1 and selects (sort_at, id, p, s) in page order.
+create function private.jobs_page_plan(
+    p_q                text,
+    p_company          text,
+    p_ats              text,
+    p_location         text,
+    p_workplace_type   text,
+    p_remote           boolean,
+    p_department       text,
+    p_employment_type  text,
+    p_posted_after     timestamptz,
+    p_salary_min       numeric,
+    p_include_archived boolean,
+    p_sort             text,
+    p_after_as_of      timestamptz,
+    p_after_rank       integer,
+    p_after_sort_at    timestamptz,
+    p_after_id         uuid
+) returns jsonb
+language plpgsql stable
+set search_path = public, pg_temp
+as $$
+declare
+    v_sort       text := coalesce(p_sort, case when nullif(btrim(p_q), '') is null then 'newest' else 'relevance' end);
+    v_query      tsquery;
+    v_places     tsquery;
+    v_companies  uuid[] := '{}';
+    v_as_of      timestamptz := coalesce(p_after_as_of, now());
+    v_conditions text[] := array['true'];
+    v_filters    text;
+    v_match      text;
+    v_fresh      text;
+    v_tiers      text[];
+    v_queries    jsonb := '[]'::jsonb;
+    v_tier       integer;
+begin
+    if v_sort not in ('relevance', 'newest') then
+        raise exception 'sort: must be relevance or newest' using errcode = '22023';
+    end if;
+    if (p_after_sort_at is null) <> (p_after_id is null) or (p_after_as_of is null) <> (p_after_rank is null) then
+        raise exception 'a cursor needs both its position and its id' using errcode = '22023';
+    end if;
+    v_query := private.search_query(p_q);
+    if v_sort = 'relevance' and v_query is null then
+        v_sort := 'newest';  -- nothing to rank by ("the", or no q at all)
+    end if;
+    if (v_sort = 'relevance') <> (p_after_rank is not null) and p_after_id is not null then
+        raise exception 'cursor: issued for another sort order; pass next_cursor from the previous page'
+            using errcode = '22023';
+    end if;
+    if nullif(btrim(p_location), '') is not null then
+        -- Each word of the filter as a word prefix, in order ('*' weights a lexeme as a
+        -- prefix): "san fran" finds "San Francisco, CA".
+        v_places := private.weighted_query(phraseto_tsquery('simple', private.unaccented(p_location)), '*');
+        if numnode(v_places) = 0 then
+            v_places := null;
+        end if;
+    end if;
+
+    if not coalesce(p_include_archived, false) then
+        v_conditions := array_append(v_conditions, 'p.archived_at is null');
+    end if;
+    if p_company is not null then
+        v_conditions := array_append(v_conditions, format(
+            's.id in (select c.id from public.sources c where private.fold(c.company) = private.fold(%L))', p_company));
+    end if;
+    if p_ats is not null then
+        v_conditions := array_append(v_conditions, format('s.ats = %L', p_ats));
+    end if;
+    if v_places is not null then
+        -- The index finds the words among all of a posting's places; the check keeps the
+        -- postings where one place has them all.
+        v_conditions := array_append(v_conditions, format('p.place_words @@ %1$L::tsquery and exists (
+            select from unnest(private.location_list(p.location, p.locations)) as l(name)
+            where to_tsvector(''simple'', private.unaccented(l.name)) @@ %1$L::tsquery)', v_places));
+    end if;
+    if p_workplace_type is not null then
+        v_conditions := array_append(v_conditions, format('p.workplace_type = %L', p_workplace_type));
+    end if;
+    if p_remote then
+        -- A posting remote by its workplace type is remote even when its flag is unset.
+        v_conditions := array_append(v_conditions, '(p.remote or p.workplace_type = ''remote'')');
+    elsif not p_remote then
+        v_conditions := array_append(v_conditions, '(p.remote = false and p.workplace_type is distinct from ''remote'')');
+    end if;
+    if p_department is not null then
+        v_conditions := array_append(v_conditions, format('lower(p.department) = lower(%L)', p_department));
+    end if;
+    if p_employment_type is not null then
+        v_conditions := array_append(v_conditions, format('p.employment_type = %L', p_employment_type));
+    end if;
+    if p_posted_after is not null then
+        v_conditions := array_append(v_conditions, format('p.posted_at >= %L::timestamptz', p_posted_after));
+    end if;
+    if p_salary_min is not null then
+        -- A posting qualifies when its advertised range reaches the amount (greatest()
+        -- skips a missing bound); postings without a salary do not.
+        v_conditions := array_append(v_conditions,
+            format('greatest(p.salary_min, p.salary_max) >= %L::numeric', p_salary_min));
+    end if;
+    v_filters := array_to_string(v_conditions, ' and ');
+
+    if v_sort = 'newest' then
+        v_tiers := array[v_filters || case when v_query is null then ''
+                                           else format(' and p.search @@ %L::tsquery', v_query) end];
+    else
+        v_companies := private.sources_named_by(p_q);
+        v_fresh := format('p.sort_at >= %L::timestamptz', v_as_of - interval '60 days');
+        v_match := format('p.search @@ %L::tsquery', v_query);
+        v_tiers := array[
+            format('%s and not %s and %s', v_filters, v_fresh,
+                   case when cardinality(v_companies) = 0 then v_match
+                        else format('(%s or p.source_id = any(%L::uuid[]))', v_match, v_companies) end),
+            format('%s and not p.search @@ %L::tsquery', v_match, private.weighted_query(v_query, 'ABC')),
+            format('p.search @@ %L::tsquery and not p.search @@ %L::tsquery',
+                   private.weighted_query(v_query, 'ABC'), private.weighted_query(v_query, 'AB')),
+            format('p.search @@ %L::tsquery and not p.search @@ %L::tsquery',
+                   private.weighted_query(v_query, 'AB'), private.weighted_query(v_query, 'A')),
+            format('p.search @@ %L::tsquery', private.weighted_query(v_query, 'A'))];
+        for v_tier in 1 .. 4 loop
+            -- Every fresh tier matches q as a whole too (its negations), and leaves a named
+            -- company's postings to tier 5.
+            v_tiers[v_tier + 1] := format('%s and %s and %s and %s%s', v_filters, v_fresh, v_match,
+                v_tiers[v_tier + 1],
+                case when cardinality(v_companies) = 0 then ''
+                     else format(' and p.source_id <> all(%L::uuid[])', v_companies) end);
+        end loop;
+        if cardinality(v_companies) > 0 then
+            v_tiers := v_tiers || format('%s and %s and p.source_id = any(%L::uuid[])', v_filters, v_fresh, v_companies);
+        end if;
+    end if;
+
+    for v_tier in reverse coalesce(array_length(v_tiers, 1), 0) - 1 .. 0 loop
+        continue when v_sort = 'relevance' and v_tier > coalesce(p_after_rank, v_tier);
+        v_queries := v_queries || jsonb_build_object('rank', v_tier, 'sql', format($query$
+            select p.sort_at, p.id, p, s
+            from public.postings p
+            join public.sources s on s.id = p.source_id
+            where %s%s
+            order by p.sort_at desc, p.id desc
+            limit $1
+        $query$,
+            v_tiers[v_tier + 1],
+            case when p_after_id is not null and (v_sort = 'newest' or v_tier = p_after_rank)
+                 then format(' and (p.sort_at, p.id) < (%L::timestamptz, %L::uuid)', p_after_sort_at, p_after_id)
+                 else '' end));
+    end loop;
+    return jsonb_build_object('sort', v_sort, 'as_of', v_as_of, 'queries', v_queries);
+end;
+$$;
+
+-- Runs the plan's queries best tier first, each fetching at most what the page still needs;
+-- one row more than asked says whether another page follows.
 create function public.list_jobs(
     p_q                text default null,
     p_company          text default null,
@@ -299,137 +456,27 @@ language plpgsql stable
 set search_path = public, pg_temp
 as $$
 declare
-    v_sort        text := coalesce(p_sort, case when nullif(btrim(p_q), '') is null then 'newest' else 'relevance' end);
-    v_query       tsquery;
-    v_places      tsquery;
-    v_companies   uuid[] := '{}';
-    v_as_of       timestamptz := coalesce(p_after_as_of, now());
-    v_fresh_since timestamptz;
-    v_conditions  text[] := array['true'];
-    v_filters     text;
-    v_tiers       text[];
-    v_tier        integer;
-    v_rows        jsonb := '[]'::jsonb;
-    v_page        jsonb;
-    v_last        jsonb;
+    v_plan  jsonb;
+    v_query jsonb;
+    v_rows  jsonb := '[]'::jsonb;
+    v_page  jsonb;
+    v_last  jsonb;
 begin
     perform private.check_page_limit(p_limit);
-    if v_sort not in ('relevance', 'newest') then
-        raise exception 'sort: must be relevance or newest' using errcode = '22023';
-    end if;
-    if (p_after_sort_at is null) <> (p_after_id is null) or (p_after_as_of is null) <> (p_after_rank is null) then
-        raise exception 'a cursor needs both its position and its id' using errcode = '22023';
-    end if;
-    v_query := private.search_query(p_q);
-    if v_sort = 'relevance' and v_query is null then
-        v_sort := 'newest';  -- nothing to rank by ("the", or no q at all)
-    end if;
-    if (v_sort = 'relevance') <> (p_after_rank is not null) and p_after_id is not null then
-        raise exception 'cursor: issued for another sort order; pass next_cursor from the previous page'
-            using errcode = '22023';
-    end if;
-    if nullif(btrim(p_location), '') is not null then
-        -- Each word of the filter as a word prefix, in order: "san fran" finds "San Francisco, CA".
-        v_places := private.weighted_query(phraseto_tsquery('simple', private.unaccented(p_location)), '*');  -- '*': prefixes
-        if numnode(v_places) = 0 then
-            v_places := null;
-        end if;
-    end if;
-
-    if not coalesce(p_include_archived, false) then
-        v_conditions := array_append(v_conditions, 'p.archived_at is null');
-    end if;
-    if p_company is not null then
-        v_conditions := array_append(v_conditions,
-            's.id in (select c.id from public.sources c where private.fold(c.company) = private.fold($2))');
-    end if;
-    if p_ats is not null then
-        v_conditions := array_append(v_conditions, 's.ats = $3');
-    end if;
-    if v_places is not null then
-        -- The index finds the words among all of a posting's places; the check keeps the
-        -- postings where one place has them all.
-        v_conditions := array_append(v_conditions, 'p.place_words @@ $4 and exists (
-            select from unnest(private.location_list(p.location, p.locations)) as l(name)
-            where to_tsvector(''simple'', private.unaccented(l.name)) @@ $4)');
-    end if;
-    if p_workplace_type is not null then
-        v_conditions := array_append(v_conditions, 'p.workplace_type = $5');
-    end if;
-    if p_remote then
-        -- A posting remote by its workplace type is remote even when its flag is unset.
-        v_conditions := array_append(v_conditions, '(p.remote or p.workplace_type = ''remote'')');
-    elsif not p_remote then
-        v_conditions := array_append(v_conditions, '(p.remote = false and p.workplace_type is distinct from ''remote'')');
-    end if;
-    if p_department is not null then
-        v_conditions := array_append(v_conditions, 'lower(p.department) = lower($7)');
-    end if;
-    if p_employment_type is not null then
-        v_conditions := array_append(v_conditions, 'p.employment_type = $8');
-    end if;
-    if p_posted_after is not null then
-        v_conditions := array_append(v_conditions, 'p.posted_at >= $9');
-    end if;
-    if p_salary_min is not null then
-        -- A posting qualifies when its advertised range reaches the amount (greatest()
-        -- skips a missing bound); postings without a salary do not.
-        v_conditions := array_append(v_conditions, 'greatest(p.salary_min, p.salary_max) >= $10');
-    end if;
-    v_filters := array_to_string(v_conditions, ' and ');
-
-    if v_sort = 'newest' then
-        if v_query is not null then
-            v_filters := v_filters || ' and p.search @@ $1';
-        end if;
-        v_tiers := array[v_filters];
-    else
-        v_companies := private.sources_named_by(p_q);
-        v_fresh_since := v_as_of - interval '60 days';
-        v_filters := v_filters || ' and p.sort_at >= $14 and p.search @@ $1';
-        if cardinality(v_companies) > 0 then
-            -- A posting of a named company is listed in tier 5 only.
-            v_filters := v_filters || ' and p.source_id <> all($15)';
-        end if;
-        v_tiers := array[
-            array_to_string(v_conditions, ' and ') || ' and p.sort_at < $14 and '
-                || case when cardinality(v_companies) > 0 then '(p.search @@ $1 or p.source_id = any($15))'
-                        else 'p.search @@ $1' end,
-            v_filters || ' and not p.search @@ private.weighted_query($1, ''ABC'')',
-            v_filters || ' and p.search @@ private.weighted_query($1, ''ABC'') and not p.search @@ private.weighted_query($1, ''AB'')',
-            v_filters || ' and p.search @@ private.weighted_query($1, ''AB'') and not p.search @@ private.weighted_query($1, ''A'')',
-            v_filters || ' and p.search @@ private.weighted_query($1, ''A'')'];
-        if cardinality(v_companies) > 0 then
-            v_tiers := v_tiers || (array_to_string(v_conditions, ' and ') || ' and p.sort_at >= $14 and p.source_id = any($15)');
-        end if;
-    end if;
-
-    -- Best tier first (newest has just one); each query fetches at most what the page still
-    -- needs, one row more than asked saying whether another page follows.
-    for v_tier in reverse coalesce(array_length(v_tiers, 1), 0) - 1 .. 0 loop
-        continue when v_sort = 'relevance' and v_tier > coalesce(p_after_rank, v_tier);
-        execute format($query$
-            select coalesce(jsonb_agg(
-                       jsonb_build_object('sort_at', page.sort_at, 'item', private.job_json(page.p, page.s))
+    v_plan := private.jobs_page_plan(
+        p_q, p_company, p_ats, p_location, p_workplace_type, p_remote, p_department, p_employment_type,
+        p_posted_after, p_salary_min, p_include_archived, p_sort, p_after_as_of, p_after_rank,
+        p_after_sort_at, p_after_id);
+    for v_query in select value from jsonb_array_elements(v_plan -> 'queries') loop
+        execute format($page$
+            select coalesce(jsonb_agg(jsonb_build_object(
+                       'rank', %s, 'sort_at', page.sort_at, 'item', private.job_json(page.p, page.s))
                        order by page.sort_at desc, page.id desc), '[]'::jsonb)
-            from (
-                select p.sort_at, p.id, p, s
-                from public.postings p
-                join public.sources s on s.id = p.source_id
-                where %s %s
-                order by p.sort_at desc, p.id desc
-                limit $13
-            ) page
-        $query$,
-            v_tiers[v_tier + 1],
-            case when p_after_id is not null and (v_sort = 'newest' or v_tier = p_after_rank)
-                 then 'and (p.sort_at, p.id) < ($11, $12)' else '' end)
+            from (%s) page
+        $page$, (v_query ->> 'rank')::integer, v_query ->> 'sql')
         into v_page
-        using v_query, p_company, p_ats, v_places, p_workplace_type, p_remote, p_department,
-              p_employment_type, p_posted_after, p_salary_min, p_after_sort_at, p_after_id,
-              p_limit + 1 - jsonb_array_length(v_rows), v_fresh_since, v_companies;
-        v_rows := v_rows || (select coalesce(jsonb_agg(entry || jsonb_build_object('rank', v_tier)), '[]'::jsonb)
-                             from jsonb_array_elements(v_page) as e(entry));
+        using p_limit + 1 - jsonb_array_length(v_rows);
+        v_rows := v_rows || v_page;
         exit when jsonb_array_length(v_rows) > p_limit;
     end loop;
 
@@ -445,8 +492,8 @@ begin
                   from jsonb_array_elements(v_rows) with ordinality as r(entry, position)
                   where position <= p_limit),
         'next', jsonb_build_object('sort_at', v_last -> 'sort_at', 'id', v_last -> 'item' -> 'id')
-                || case when v_sort = 'relevance'
-                        then jsonb_build_object('as_of', v_as_of, 'rank', v_last -> 'rank')
+                || case when v_plan ->> 'sort' = 'relevance'
+                        then jsonb_build_object('as_of', v_plan -> 'as_of', 'rank', v_last -> 'rank')
                         else '{}'::jsonb end);
 end;
 $$;
@@ -469,7 +516,9 @@ revoke all on function
     private.weighted_query(tsquery, text),
     private.remember_title_words(),
     private.search_query(text),
-    private.sources_named_by(text)
+    private.sources_named_by(text),
+    private.jobs_page_plan(text, text, text, text, text, boolean, text, text, timestamptz, numeric, boolean,
+                           text, timestamptz, integer, timestamptz, uuid)
 from public;
 grant execute on function
     private.unaccented(text),
@@ -481,7 +530,9 @@ grant execute on function
     private.weighted_query(tsquery, text),
     private.remember_title_words(),
     private.search_query(text),
-    private.sources_named_by(text)
+    private.sources_named_by(text),
+    private.jobs_page_plan(text, text, text, text, text, boolean, text, text, timestamptz, numeric, boolean,
+                           text, timestamptz, integer, timestamptz, uuid)
 to service_role;
 revoke all on private.title_words from public;
 grant all on private.title_words to service_role;
