@@ -13,32 +13,36 @@ from scout.store import Store
 
 async def search_jobs(query: JobQuery, *, store: Store) -> JobPage:
     """One page of postings matching ``query``, by relevance or newest first."""
-    after = _jobs_position(query.cursor)
-    ranked = after if isinstance(after, RankedJobsPosition) else None
-    page = await store.call(
-        "list_jobs",
-        p_q=query.q,
-        p_company=query.company,
-        p_ats=query.ats,
-        p_location=query.location,
-        p_workplace_type=query.workplace_type,
-        p_remote=query.remote,
-        p_department=query.department,
-        p_employment_type=query.employment_type,
-        p_posted_after=query.posted_after,
-        p_salary_min=query.salary_min,
-        p_include_archived=query.include_archived,
-        p_sort=query.sort,
-        p_after_as_of=ranked.as_of if ranked else None,
-        p_after_rank=ranked.rank if ranked else None,
-        p_after_sort_at=after.sort_at if after else None,
-        p_after_id=after.id if after else None,
-        p_limit=query.limit,
-    )
+    page = await store.call("list_jobs", **list_jobs_arguments(query))
     return JobPage(
         items=[Job.model_validate(item) for item in page["items"]],
         next_cursor=_jobs_cursor(page["next"]),
     )
+
+
+def list_jobs_arguments(query: JobQuery) -> dict[str, Any]:
+    """``list_jobs``' arguments for ``query`` (the search benchmark explains the same call)."""
+    after = _jobs_position(query.cursor)
+    ranked = after if isinstance(after, RankedJobsPosition) else None
+    return {
+        "p_q": query.q,
+        "p_company": query.company,
+        "p_ats": query.ats,
+        "p_location": query.location,
+        "p_workplace_type": query.workplace_type,
+        "p_remote": query.remote,
+        "p_department": query.department,
+        "p_employment_type": query.employment_type,
+        "p_posted_after": query.posted_after,
+        "p_salary_min": query.salary_min,
+        "p_include_archived": query.include_archived,
+        "p_sort": query.sort,
+        "p_after_as_of": ranked.as_of if ranked else None,
+        "p_after_rank": ranked.rank if ranked else None,
+        "p_after_sort_at": after.sort_at if after else None,
+        "p_after_id": after.id if after else None,
+        "p_limit": query.limit,
+    }
 
 
 def _jobs_position(cursor: str | None) -> JobsPosition | RankedJobsPosition | None:
