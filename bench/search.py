@@ -177,6 +177,7 @@ class SearchBench:
         print(f"search benchmark: generating {self.options.postings} postings ...", file=sys.stderr)
         loaded = load_board(self.dsn, postings=self.options.postings, sources=self.options.sources)
         print(f"generated in {sum(loaded.seconds.values()):.1f} s: {loaded.seconds}", file=sys.stderr)
+        data = self.data_facts(loaded.seconds)
         api = self.jobs_api()
         queries = self.shape_queries()
         shapes = {name: self.measure_shape(api, name, query) for name, query in queries.items()}
@@ -193,7 +194,7 @@ class SearchBench:
             "command": self.options.command,
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "settings": {"repetitions": self.options.repetitions, "page_size": 20},
-            "data": self.data_facts(loaded.seconds),
+            "data": data,
             "shapes": shapes,
             "ts_rank_cd_baseline": baseline | {"query": " ".join(TS_RANK_CD_BASELINE.split())},
             "plans": plans,

@@ -159,6 +159,183 @@ where pg_catalog.length(w.word) between 3 and 40 and w.word !~ '^[0-9]+$'
 on conflict (word) do nothing;
 
 
+-- ---- the sync, at 5,000 postings a board -------------------------------------------------
+
+-- Re-polls update last_seen_at of every unchanged posting; room in each page lets those be
+-- HOT updates (no index entry changes, for last_seen_at and missed_runs are in no index).
+alter table public.postings set (fillfactor = 90);
+
+-- Sync one source's fetch result (as 20261125000100_jobs.sql defines it, but the upsert is
+-- offered only the postings that are new, changed or relisted). p_result:
+--   {"status": "succeeded" | "failed", "complete": bool, "postings": [normalised posting...],
+--    "error": {"code", "message"} | null, "started_at": timestamptz}
+-- Returns the poll run as JSON.
+create or replace function public.sync_source_postings(p_source_id uuid, p_result jsonb) returns jsonb
+language plpgsql
+set search_path = public, pg_temp
+as $$
+declare
+    v_source        public.sources%rowtype;
+    v_status        text := coalesce(p_result ->> 'status', 'failed');
+    v_complete      boolean := coalesce((p_result ->> 'complete')::boolean, false);
+    v_started_at    timestamptz := coalesce((p_result ->> 'started_at')::timestamptz, now());
+    v_postings      jsonb := coalesce(p_result -> 'postings', '[]'::jsonb);
+    v_error         jsonb := p_result -> 'error';
+    v_active_before integer;
+    v_fetched       integer := 0;
+    v_upserted      integer := 0;
+    v_relisted      integer := 0;
+    v_archived      integer := 0;
+    v_candidates    integer := 0;
+    v_guard         text;
+    v_threshold     integer;
+    v_run           public.poll_runs%rowtype;
+begin
+    -- One sync per source at a time: concurrent polls of the same board queue up here.
+    select * into v_source from public.sources where id = p_source_id for update;
+    if not found then
+        raise exception 'source % does not exist', p_source_id using errcode = 'P0002';
+    end if;
+    if v_status not in ('succeeded', 'failed') then
+        raise exception 'status must be succeeded or failed' using errcode = '22023';
+    end if;
+    if jsonb_typeof(v_postings) <> 'array' then
+        raise exception 'postings must be an array' using errcode = '22023';
+    end if;
+
+    if v_status = 'failed' then
+        -- A failed fetch changes no posting. Back off exponentially (capped at a day) but
+        -- never disable: one 404 or outage must not silently drop a board.
+        update public.sources set
+            last_polled_at = now(),
+            last_error = coalesce(v_error, '{"code": "fetch_failed", "message": "The fetch failed."}'),
+            consecutive_failures = consecutive_failures + 1,
+            next_poll_at = now() + least(
+                poll_interval * power(2, least(consecutive_failures + 1, 7)),
+                interval '24 hours'),
+            updated_at = now()
+        where id = p_source_id;
+        insert into public.poll_runs (source_id, status, complete, error, started_at)
+        values (p_source_id, 'failed', false, v_error, v_started_at)
+        returning * into v_run;
+        return to_jsonb(v_run);
+    end if;
+
+    select count(*) into v_active_before
+    from public.postings where source_id = p_source_id and archived_at is null;
+
+    -- The ATS's own id is the key; a board listing the same id twice keeps the last copy.
+    create temporary table incoming on commit drop as
+    select distinct on (p.external_id)
+        p.*, md5(e.value::text) as content_hash
+    from jsonb_array_elements(v_postings) with ordinality as e(value, position)
+    cross join lateral jsonb_to_record(e.value) as p(
+        external_id text, title text, url text, apply_url text, location text, locations jsonb,
+        workplace_type text, remote boolean, department text, team text, employment_type text,
+        posted_at timestamptz, updated_at timestamptz, description_html text, description_text text,
+        salary_min numeric, salary_max numeric, salary_currency text, salary_period text)
+    order by p.external_id, e.position desc;
+
+    -- A posting without its identity or title is an adapter bug; dropping it quietly would
+    -- count it as missed and could archive a live role, so the whole sync is refused.
+    if exists (select 1 from incoming where nullif(external_id, '') is null or nullif(title, '') is null) then
+        raise exception 'every posting needs an external_id and a title' using errcode = '22023';
+    end if;
+
+    select count(*) into v_fetched from incoming;
+
+    select count(*) filter (where existing.id is null or existing.content_hash <> incoming.content_hash
+                                  or existing.archived_at is not null),
+           count(*) filter (where existing.archived_at is not null)
+      into v_upserted, v_relisted
+    from incoming
+    left join public.postings existing
+           on existing.source_id = p_source_id and existing.external_id = incoming.external_id;
+
+    -- Only what is new, changed or back goes to the upsert: Postgres computes a proposed row's
+    -- generated columns (its search vectors) before it finds the conflict, so offering every
+    -- unchanged posting of a re-poll cost a text-search parse of each description.
+    insert into public.postings as p (
+        source_id, external_id, title, url, apply_url, location, locations, workplace_type, remote,
+        department, team, employment_type, posted_at, updated_at, description_html, description_text,
+        salary_min, salary_max, salary_currency, salary_period, content_hash)
+    select p_source_id, i.external_id, i.title, i.url, i.apply_url, i.location, coalesce(i.locations, '[]'::jsonb),
+           i.workplace_type, i.remote, i.department, i.team, i.employment_type, i.posted_at, i.updated_at,
+           i.description_html, i.description_text, i.salary_min, i.salary_max, i.salary_currency,
+           i.salary_period, i.content_hash
+    from incoming i
+    left join public.postings existing
+           on existing.source_id = p_source_id and existing.external_id = i.external_id
+    where existing.id is null or existing.content_hash <> i.content_hash or existing.archived_at is not null
+    on conflict (source_id, external_id) do update set
+        title = excluded.title, url = excluded.url, apply_url = excluded.apply_url,
+        location = excluded.location, locations = excluded.locations,
+        workplace_type = excluded.workplace_type, remote = excluded.remote,
+        department = excluded.department, team = excluded.team,
+        employment_type = excluded.employment_type, posted_at = excluded.posted_at,
+        updated_at = excluded.updated_at, description_html = excluded.description_html,
+        description_text = excluded.description_text, salary_min = excluded.salary_min,
+        salary_max = excluded.salary_max, salary_currency = excluded.salary_currency,
+        salary_period = excluded.salary_period, content_hash = excluded.content_hash,
+        missed_runs = 0, last_seen_at = now(), archived_at = null
+    -- Most polls return boards that did not change: rewriting every row would re-toast its
+    -- description and rebuild its search entry for nothing (measured in docs/performance.md).
+    where p.content_hash is distinct from excluded.content_hash or p.archived_at is not null;
+
+    update public.postings p set missed_runs = 0, last_seen_at = now()
+    from incoming i
+    where p.source_id = p_source_id and p.external_id = i.external_id
+      and p.content_hash = i.content_hash and p.archived_at is null and p.last_seen_at < now();
+
+    -- Archiving is only ever considered after a complete, successful fetch, and the guards
+    -- below hold it back (and stop miss counting) whenever the result looks suspicious.
+    if not v_complete then
+        v_guard := 'incomplete_fetch';
+    elsif v_fetched = 0 and v_active_before > 0 then
+        v_guard := 'empty_result';
+    elsif v_fetched < ceil(0.7 * v_active_before) then
+        v_guard := 'shrunk_result';
+    else
+        v_threshold := public.archive_after_misses(v_source.ats);
+        select count(*) into v_candidates
+        from public.postings p
+        where p.source_id = p_source_id and p.archived_at is null and p.missed_runs + 1 >= v_threshold
+          and not exists (select 1 from incoming i where i.external_id = p.external_id);
+        if v_candidates * 2 > v_active_before then
+            v_guard := 'mass_archive';
+        end if;
+    end if;
+
+    if v_guard is null then
+        update public.postings p set missed_runs = p.missed_runs + 1
+        where p.source_id = p_source_id and p.archived_at is null
+          and not exists (select 1 from incoming i where i.external_id = p.external_id);
+        update public.postings p set archived_at = now()
+        where p.source_id = p_source_id and p.archived_at is null and p.missed_runs >= v_threshold;
+        get diagnostics v_archived = row_count;
+    end if;
+
+    update public.sources set
+        last_polled_at = now(),
+        last_success_at = now(),
+        last_error = null,
+        consecutive_failures = 0,
+        next_poll_at = now() + poll_interval,
+        active_postings = (select count(*) from public.postings
+                           where source_id = p_source_id and archived_at is null),
+        updated_at = now()
+    where id = p_source_id;
+
+    insert into public.poll_runs (source_id, status, complete, fetched, upserted, archived, relisted,
+                                  guard, started_at)
+    values (p_source_id, 'succeeded', v_complete, v_fetched, v_upserted, v_archived, v_relisted,
+            v_guard, v_started_at)
+    returning * into v_run;
+    return to_jsonb(v_run);
+end;
+$$;
+
+
 -- ---- the search query -------------------------------------------------------------------
 
 -- q as a tsquery: web-search syntax, accents folded. A query of one or two plain words
