@@ -39,11 +39,11 @@ import psycopg
 
 from bench.support.polling_machine import load_average, machine_facts
 from bench.support.search_data import SENTENCES, add_sources, load_board
+from bench.support.search_plans import explain_page
 from bench.support.search_report import render_markdown
 from scout import runtime
 from scout.jobs import catalog
 from scout.jobs.models import JobQuery
-from scout.store.arguments import encode_arguments, literal_text
 from scout.store.embedded import EmbeddedPostgres
 from scout.store.postgres import PostgresStore
 from tests.support.http_events import http_event, json_body
@@ -254,28 +254,9 @@ class SearchBench:
             conn.execute(TS_RANK_CD_BASELINE).fetchall()
 
     def explain(self, query: dict[str, str]) -> list[dict[str, Any]]:
-        """EXPLAIN ANALYZE of each query list_jobs runs for this page, as it runs them."""
-        arguments = catalog.list_jobs_arguments(JobQuery.model_validate(query))
-        limit = arguments.pop("p_limit")
-        encoded = {name: literal_text(value) for name, value in encode_arguments(arguments).items()}
-        named = ", ".join(f"{name} => %({name})s" for name in encoded)
-        explained = []
         with psycopg.connect(self.dsn, autocommit=True) as conn:
-            row = conn.execute(f"select private.jobs_page_plan({named})", encoded).fetchone()
-            assert row is not None
-            wanted = limit + 1
-            for step in row[0]["queries"]:
-                conn.execute(f"prepare tier_query(integer) as {step['sql']}")
-                fetched = len(conn.execute(f"execute tier_query({wanted})").fetchall())
-                lines = conn.execute(f"explain (analyze, buffers) execute tier_query({wanted})").fetchall()
-                conn.execute("deallocate tier_query")
-                explained.append(
-                    {"rank": step["rank"], "rows": fetched, "plan": "\n".join(line[0] for line in lines)}
-                )
-                wanted -= fetched
-                if wanted <= 0:
-                    break
-        return explained
+            steps = explain_page(conn, JobQuery.model_validate(query), "analyze, buffers")
+        return [step | {"plan": "\n".join(step["plan"])} for step in steps]
 
     def index_sizes(self) -> list[dict[str, Any]]:
         with psycopg.connect(self.dsn) as conn:

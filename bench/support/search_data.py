@@ -303,30 +303,33 @@ def load_board(dsn: str, *, postings: int, sources: int) -> Loaded:
         conn.execute("alter table public.postings disable trigger user")
 
         started = time.perf_counter()
-        fields = ", ".join(
-            f"({i}, '{field}', '{department}', {_text_array(roles)})"
-            for i, (field, department, roles) in enumerate(FIELDS)
-        )
-        conn.execute("create schema bench")
-        conn.execute(f"create table bench.fields (n, field, department, roles) as values {fields}")
-        sentence = f"({_text_array(SENTENCES)})[1 + (abs(hashint4(n * 131 + j)::bigint) % {len(SENTENCES)})]"
-        conn.execute(
-            f"""create table bench.descriptions as
-                select n, array_to_string(array(
-                    select {sentence} from generate_series(1, 12 + n % 9) j), ' ') as text
-                from generate_series(0, 1023) n"""
-        )
-        # Two connections, half the rows each: the text-search parser is most of the cost.
-        halves = [(1, postings // 2), (postings // 2 + 1, postings)]
-        with ThreadPoolExecutor(len(halves)) as pool:
-            list(pool.map(lambda bounds: _insert_postings(dsn, bounds[0], bounds[1], cities), halves))
-        conn.execute("drop schema bench cascade")
-        seconds["postings"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        for _, definition in indexes:
-            conn.execute(definition)
-        conn.execute("alter table public.postings enable trigger user")
+        try:
+            fields = ", ".join(
+                f"({i}, '{field}', '{department}', {_text_array(roles)})"
+                for i, (field, department, roles) in enumerate(FIELDS)
+            )
+            conn.execute("create schema bench")
+            conn.execute(f"create table bench.fields (n, field, department, roles) as values {fields}")
+            pool_size = len(SENTENCES)
+            sentence = f"({_text_array(SENTENCES)})[1 + (abs(hashint4(n * 131 + j)::bigint) % {pool_size})]"
+            conn.execute(
+                f"""create table bench.descriptions as
+                    select n, array_to_string(array(
+                        select {sentence} from generate_series(1, 12 + n % 9) j), ' ') as text
+                    from generate_series(0, 1023) n"""
+            )
+            # Two connections, half the rows each: the text-search parser is most of the cost.
+            halves = [(1, postings // 2), (postings // 2 + 1, postings)]
+            with ThreadPoolExecutor(len(halves)) as pool:
+                list(pool.map(lambda bounds: _insert_postings(dsn, bounds[0], bounds[1], cities), halves))
+        finally:
+            # Whatever happened, the schema is whole again: callers (tests) go on using it.
+            conn.execute("drop schema if exists bench cascade")
+            seconds["postings"] = time.perf_counter() - started
+            started = time.perf_counter()
+            for _, definition in indexes:
+                conn.execute(definition)
+            conn.execute("alter table public.postings enable trigger user")
         conn.execute(
             """insert into private.title_words (word)
                select distinct w.word
