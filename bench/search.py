@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -124,6 +125,8 @@ def parse_options(argv: list[str] | None) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
+    # Stopped (kill, Ctrl-C), it still stops its Postgres and removes the data folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     started = time.perf_counter()
     load_before = load_average()
     folder = Path(tempfile.mkdtemp(prefix="scout-bench-search-pg-"))

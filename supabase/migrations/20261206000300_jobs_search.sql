@@ -101,6 +101,13 @@ alter table public.postings add column search tsvector generated always as (
 ) stored;
 create index postings_search_idx on public.postings using gin (search);
 
+-- The title alone, for the title tier: the same as search's A weights, but small enough to
+-- stay in the row, where the full vector of a long description is read back from TOAST.
+alter table public.postings add column title_search tsvector generated always as (
+    to_tsvector('english', private.unaccented(title))
+) stored;
+create index postings_title_search_idx on public.postings using gin (title_search);
+
 -- Every place of a posting as words, for the location filter (phrase of word prefixes).
 alter table public.postings add column place_words tsvector generated always as (
     to_tsvector('simple', private.unaccented(private.places_text(location, locations)))
@@ -125,6 +132,7 @@ create table private.title_words (
     trigrams text[] generated always as (private.trigrams(word)) stored
 );
 create index title_words_trigrams_idx on private.title_words using gin (trigrams);
+create index title_words_prefix_idx on private.title_words (word text_pattern_ops);
 
 create function private.remember_title_words() returns trigger
 language plpgsql
@@ -339,9 +347,9 @@ $$;
 -- ---- the search query -------------------------------------------------------------------
 
 -- q as a tsquery: web-search syntax, accents folded. A query of one or two plain words
--- (no quotes, no "-") is what people type into a search box, so it also matches the last
--- word as a prefix ("backe" finds "backend") and each word's likely correction from the
--- title words ("enginer" finds "engineer"). Null when q has no lexemes ("the").
+-- (no quotes, no "-") is what people type into a search box, so it also matches the title
+-- words the last word begins ("backe" finds "backend") and each word's likely correction
+-- from the title words ("enginer" finds "engineer"). Null when q has no lexemes ("the").
 create function private.search_query(p_q text) returns tsquery
 language plpgsql stable
 set search_path = ''
@@ -365,9 +373,20 @@ begin
 
     for v_position in 1 .. pg_catalog.cardinality(v_words) loop
         v_word_query := pg_catalog.plainto_tsquery('english', v_words[v_position]);
-        if v_position = pg_catalog.cardinality(v_words) and pg_catalog.numnode(v_word_query) > 0 then
-            v_word_query := v_word_query || pg_catalog.to_tsquery(
-                'english', pg_catalog.quote_literal(v_words[v_position]) || ':*');
+        if v_position = pg_catalog.cardinality(v_words) and pg_catalog.length(v_words[v_position]) >= 2 then
+            -- The title words it begins, not a prefix lexeme ('hask':*): the planner cannot
+            -- estimate how many postings a prefix matches, and walking the whole feed for a
+            -- rare one took seconds at a million postings (bench/results/search.md).
+            for v_correction in
+                select t.word from private.title_words t
+                where t.word operator(pg_catalog.~>=~) v_words[v_position]
+                  and t.word operator(pg_catalog.~<~) (v_words[v_position] || U&'\+10FFFF')
+                  and t.word <> v_words[v_position]
+                order by pg_catalog.length(t.word), t.word
+                limit 5
+            loop
+                v_word_query := v_word_query || pg_catalog.plainto_tsquery('english', v_correction);
+            end loop;
         end if;
         if pg_catalog.length(v_words[v_position]) >= 4
            and not exists (select from private.title_words t where t.word = v_words[v_position]) then
@@ -464,7 +483,7 @@ $drop$;
 --
 -- sort = 'relevance' (the default with q): ranked in tiers, newest first within a tier:
 --   5  the company is what a short q names
---   4  q matches the title (weight A)
+--   4  q matches the title (weight A; title_search holds the same)
 --   3  ... the title, department or team (A, B), not the title alone
 --   2  ... or a location (A, B, C)
 --   1  ... the description only (D)
@@ -593,13 +612,15 @@ begin
             format('%s and not p.search @@ %L::tsquery', v_match, private.weighted_query(v_query, 'ABC')),
             format('p.search @@ %L::tsquery and not p.search @@ %L::tsquery',
                    private.weighted_query(v_query, 'ABC'), private.weighted_query(v_query, 'AB')),
-            format('p.search @@ %L::tsquery and not p.search @@ %L::tsquery',
-                   private.weighted_query(v_query, 'AB'), private.weighted_query(v_query, 'A')),
-            format('p.search @@ %L::tsquery', private.weighted_query(v_query, 'A'))];
+            format('p.search @@ %L::tsquery and not p.title_search @@ %2$L::tsquery',
+                   private.weighted_query(v_query, 'AB'), v_query),
+            format('p.title_search @@ %L::tsquery', v_query)];
         for v_tier in 1 .. 4 loop
-            -- Every fresh tier matches q as a whole too (its negations), and leaves a named
-            -- company's postings to tier 5.
-            v_tiers[v_tier + 1] := format('%s and %s and %s and %s%s', v_filters, v_fresh, v_match,
+            -- Every fresh tier matches q as a whole too, for its negations ("-python" is about
+            -- the whole posting), and leaves a named company's postings to tier 5. A title
+            -- match of a q without negations is a match of the whole posting already.
+            v_tiers[v_tier + 1] := format('%s and %s and %s%s%s', v_filters, v_fresh,
+                case when v_tier = 4 and strpos(v_query::text, '!') = 0 then '' else v_match || ' and ' end,
                 v_tiers[v_tier + 1],
                 case when cardinality(v_companies) = 0 then ''
                      else format(' and p.source_id <> all(%L::uuid[])', v_companies) end);
