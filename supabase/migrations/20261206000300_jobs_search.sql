@@ -565,9 +565,11 @@ begin
     if p_ats is not null then
         v_conditions := array_append(v_conditions, format('s.ats = %L', p_ats));
     end if;
-    if v_places is not null then
+    if v_places is not null and numnode(v_places) = 1 then
+        v_conditions := array_append(v_conditions, format('p.place_words @@ %L::tsquery', v_places));
+    elsif v_places is not null then
         -- The index finds the words among all of a posting's places; the check keeps the
-        -- postings where one place has them all.
+        -- postings where one place has them all (one word needs no check).
         v_conditions := array_append(v_conditions, format('p.place_words @@ %1$L::tsquery and exists (
             select from unnest(private.location_list(p.location, p.locations)) as l(name)
             where to_tsvector(''simple'', private.unaccented(l.name)) @@ %1$L::tsquery)', v_places));
