@@ -114,6 +114,14 @@ alter table public.postings add column place_words tsvector generated always as 
 ) stored;
 create index postings_place_words_idx on public.postings using gin (place_words);
 
+-- The feed in page order, carrying what the cheap filters and the title tier read: a page
+-- is found in the index alone (an index-only scan) and only its rows are read from the table,
+-- where a filter on the table's rows would read every row it passes over, description and all.
+drop index public.postings_active_feed_idx;
+create index postings_active_feed_idx on public.postings (sort_at desc, id desc)
+    include (source_id, title_search, place_words, remote, workplace_type, salary_min, salary_max)
+    where archived_at is null;
+
 -- A company's feed: its sources' active postings, newest first (also the sync's lookups).
 create index postings_source_feed_idx on public.postings (source_id, sort_at desc, id desc)
     where archived_at is null;
@@ -560,10 +568,12 @@ begin
     end if;
     if p_company is not null then
         v_conditions := array_append(v_conditions, format(
-            's.id in (select c.id from public.sources c where private.fold(c.company) = private.fold(%L))', p_company));
+            'p.source_id in (select c.id from public.sources c where private.fold(c.company) = private.fold(%L))',
+            p_company));
     end if;
     if p_ats is not null then
-        v_conditions := array_append(v_conditions, format('s.ats = %L', p_ats));
+        v_conditions := array_append(v_conditions,
+            format('p.source_id in (select c.id from public.sources c where c.ats = %L)', p_ats));
     end if;
     if v_places is not null and numnode(v_places) = 1 then
         v_conditions := array_append(v_conditions, format('p.place_words @@ %L::tsquery', v_places));
@@ -635,12 +645,13 @@ begin
     for v_tier in reverse coalesce(array_length(v_tiers, 1), 0) - 1 .. 0 loop
         continue when v_sort = 'relevance' and v_tier > coalesce(p_after_rank, v_tier);
         v_queries := v_queries || jsonb_build_object('rank', v_tier, 'sql', format($query$
-            select p.sort_at, p.id, p, s
-            from public.postings p
+            select page.sort_at, page.id, p, s
+            from (select p.sort_at, p.id from public.postings p
+                  where %s%s
+                  order by p.sort_at desc, p.id desc
+                  limit $1) page
+            join public.postings p on p.id = page.id
             join public.sources s on s.id = p.source_id
-            where %s%s
-            order by p.sort_at desc, p.id desc
-            limit $1
         $query$,
             v_tiers[v_tier + 1],
             case when p_after_id is not null and (v_sort = 'newest' or v_tier = p_after_rank)
