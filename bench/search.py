@@ -213,10 +213,8 @@ class SearchBench:
     # ---- GET /jobs ------------------------------------------------------------------------
 
     def jobs_api(self) -> Any:
+        # Set before anything builds the process's dependencies (scout.deps reads it then).
         os.environ.update(HANDLER_ENVIRONMENT | {"DATABASE_URL": self.dsn})
-        from scout.settings import get_settings
-
-        get_settings.cache_clear()
         import importlib
 
         return importlib.import_module("scout.jobs.api")

@@ -8,12 +8,13 @@ import psycopg
 
 from scout.jobs import catalog
 from scout.jobs.models import JobQuery
+from scout.jobs.store import list_jobs_arguments
 from scout.store.arguments import encode_arguments, literal_text
 
 
 def page_queries(conn: psycopg.Connection[Any], query: JobQuery) -> tuple[int, list[dict[str, Any]]]:
     """The page size and ``private.jobs_page_plan``'s queries for ``query``, best tier first."""
-    arguments = catalog.list_jobs_arguments(query)
+    arguments = list_jobs_arguments(query, catalog.jobs_position(query.cursor))
     limit = int(arguments.pop("p_limit"))
     encoded = {name: literal_text(value) for name, value in encode_arguments(arguments).items()}
     named = ", ".join(f"{name} => %({name})s" for name in encoded)
