@@ -15,6 +15,8 @@ DESIGN_FIELDS = {
     "ats", "board", "external_id", "title", "url", "apply_url", "location", "locations", "workplace_type",
     "remote", "department", "team", "employment_type", "posted_at", "updated_at", "description_html",
     "description_text", "salary_min", "salary_max", "salary_currency", "salary_period",
+    # Issue 10: the stated range annualised, so salary filters compare like with like.
+    "salary_year_min", "salary_year_max",
 }  # fmt: skip
 
 

@@ -58,7 +58,11 @@ ABOUT = {
     "department": "Department name, any case.",
     "employment_type": "full_time, part_time, contract, temporary or intern.",
     "posted_after": "Only postings published at or after this time (ISO 8601 with a zone).",
-    "salary_min": "Only postings whose advertised salary reaches this amount (in their own currency).",
+    "salary_min": (
+        "Only postings whose advertised salary, annualised (hour x 2080, day x 260, week x 52, "
+        "month x 12), reaches this yearly amount (in their own currency; see salary_currency)."
+    ),
+    "salary_currency": "Only postings paying in this ISO 4217 currency (EUR, USD ...), any case.",
     "include_archived": "Include postings that are no longer listed.",
 }
 
@@ -110,6 +114,9 @@ def list_jobs(
     employment_type: Annotated[EmploymentType | None, Query(description=ABOUT["employment_type"])] = None,
     posted_after: Annotated[AwareDatetime | None, Query(description=ABOUT["posted_after"])] = None,
     salary_min: Annotated[float | None, Query(ge=0, description=ABOUT["salary_min"])] = None,
+    salary_currency: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z]{3}$", description=ABOUT["salary_currency"])
+    ] = None,
     include_archived: Annotated[bool, Query(description=ABOUT["include_archived"])] = False,
     cursor: Cursor = None,
     limit: Limit = 20,
@@ -125,6 +132,7 @@ def list_jobs(
         employment_type=employment_type,
         posted_after=posted_after,
         salary_min=salary_min,
+        salary_currency=salary_currency,
         include_archived=include_archived,
         cursor=cursor,
         limit=limit,

@@ -24,6 +24,7 @@ async def search_jobs(query: JobQuery, *, store: Store) -> JobPage:
         p_employment_type=query.employment_type,
         p_posted_after=query.posted_after,
         p_salary_min=query.salary_min,
+        p_salary_currency=query.salary_currency.upper() if query.salary_currency else None,
         p_include_archived=query.include_archived,
         p_after_sort_at=after.sort_at if after else None,
         p_after_id=after.id if after else None,

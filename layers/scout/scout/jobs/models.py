@@ -72,6 +72,7 @@ class JobQuery(BaseModel):
     employment_type: EmploymentType | None = None
     posted_after: AwareDatetime | None = None
     salary_min: float | None = Field(default=None, ge=0)
+    salary_currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     include_archived: bool = False
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
