@@ -185,12 +185,18 @@ class Bench:
 
     def run_variant(self, variant: str, selection: list[int]) -> dict[str, Any]:
         vacuum(self.dsn)
+        digests = list_digests(self.dsn)
         self.farm.reset()
         job = {
             "variant": variant,
             "concurrency": self.options.concurrency,
             "sources": [
-                [self.source_ids[index], self.workload.sources[index].ats, self.workload.sources[index].board]
+                [
+                    self.source_ids[index],
+                    self.workload.sources[index].ats,
+                    self.workload.sources[index].board,
+                    digests.get(self.source_ids[index]),
+                ]
                 for index in selection
             ],
         }
@@ -256,6 +262,13 @@ def insert_sources(dsn: str, sources: list[BenchSource]) -> list[str]:
             assert row is not None
             ids.append(str(row[0]))
         return ids
+
+
+def list_digests(dsn: str) -> dict[str, str | None]:
+    """Each source's list digest, which claiming a source hands the poller along with it."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute("select id::text, list_digest from public.sources").fetchall()
+    return {str(row[0]): row[1] for row in rows}
 
 
 def vacuum(dsn: str) -> None:

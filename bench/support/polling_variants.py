@@ -52,6 +52,8 @@ class SourceRef:
     id: str
     ats: str
     board: str
+    # What a claim hands the poller for kinds with detail pages (scout.jobs.details).
+    list_digest: str | None = None
 
 
 @dataclass
@@ -127,7 +129,10 @@ async def poll_with_scout(
     counted = CallsPerSource(store)
     by_id = {source.id: source for source in sources}
     requests = [
-        PollRequest(source_id=UUID(source.id), ats=source.ats, board=source.board) for source in sources
+        PollRequest(
+            source_id=UUID(source.id), ats=source.ats, board=source.board, list_digest=source.list_digest
+        )
+        for source in sources
     ]
     tally = PollTally()
     async for outcome in poll_sources(

@@ -14,6 +14,11 @@
 --   keeping an earlier stored description. Neither changes what counts as complete: a detail
 --   only enriches a posting, the list proves it live.
 
+-- sources.list_digest: one hash over the list fingerprints of a source's active postings, null
+-- while any of them waits for a detail. It travels in the poll request, so a poller whose
+-- fetched list hashes to the same digest knows that no detail is due without asking.
+alter table public.sources add column list_digest text;
+
 alter table public.postings
     add column salary_year_min numeric,
     add column salary_year_max numeric,
@@ -37,6 +42,35 @@ update public.postings set
     salary_year_min = private.annual_salary(salary_min, salary_period),
     salary_year_max = private.annual_salary(salary_max, salary_period)
 where salary_period is not null and (salary_min is not null or salary_max is not null);
+
+
+-- The digest scout.jobs.details.list_digest computes over a fetched list: md5 of
+-- "external_id:list_hash" joined by commas in code-point order (collation "C"), over the
+-- active postings that have a fingerprint; null when there is none or a detail is pending.
+create function private.list_digest(p_source_id uuid) returns text
+language sql stable
+set search_path = ''
+as $$
+    select case when bool_or(p.detail_pending) then null
+                else md5(string_agg(p.external_id || ':' || p.list_hash, ',' order by p.external_id collate "C"))
+           end
+    from public.postings p
+    where p.source_id = p_source_id and p.archived_at is null and p.list_hash is not null
+$$;
+
+revoke all on function private.list_digest(uuid) from public;
+grant execute on function private.list_digest(uuid) to service_role;
+
+-- What a poller needs to poll a source without asking the database again, now with the digest.
+create or replace function private.poll_request_json(s public.sources) returns jsonb
+language sql stable
+set search_path = ''
+as $$
+    -- Sources without a digest (kinds without detail pages) keep the request as it was.
+    select jsonb_build_object('source_id', s.id, 'ats', s.ats, 'board', s.board)
+        || case when s.list_digest is null then '{}'::jsonb
+                else jsonb_build_object('list_digest', s.list_digest) end
+$$;
 
 
 -- What a poller needs to choose the details to fetch: {external_id: {list_hash, detail_pending}}
@@ -234,6 +268,7 @@ begin
         next_poll_at = now() + poll_interval,
         active_postings = (select count(*) from public.postings
                            where source_id = p_source_id and archived_at is null),
+        list_digest = private.list_digest(p_source_id),
         updated_at = now()
     where id = p_source_id;
 

@@ -14,6 +14,7 @@ leaves the fetch exactly as complete as the list made it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -37,6 +38,21 @@ class KnownPosting(BaseModel):
 
 
 KnownPostings = Callable[[], Awaitable[Mapping[str, KnownPosting]]]
+
+
+def list_digest(result: FetchResult) -> str | None:
+    """One hash over a fetched list's fingerprints, as ``private.list_digest`` hashes the stored ones."""
+    if not result.fingerprints:
+        return None
+    joined = ",".join(
+        f"{external_id}:{result.fingerprints[external_id]}" for external_id in sorted(result.fingerprints)
+    )
+    return hashlib.md5(joined.encode(), usedforsecurity=False).hexdigest()
+
+
+def all_unchanged(result: FetchResult) -> dict[str, KnownPosting]:
+    """What the store holds when its digest equals the fetched list's: every entry, detailed."""
+    return {external_id: KnownPosting(list_hash=value) for external_id, value in result.fingerprints.items()}
 
 
 def needs_detail(external_id: str, result: FetchResult, known: Mapping[str, KnownPosting] | None) -> bool:

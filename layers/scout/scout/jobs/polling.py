@@ -5,7 +5,8 @@ of a successful fetch (``complete`` as the adapter judged it), or the error of a
 which backs the source off and changes no posting. Only the store failing (or the source
 having been deleted meanwhile, ``NotFound``) raises. Kinds with detail pages (Workday,
 SmartRecruiters) make one more call first, ``posting_fingerprints``, to learn which postings
-need their detail fetched (scout.jobs.details); every other source costs one round trip.
+need their detail fetched (scout.jobs.details), unless the poll request's ``list_digest``
+already shows that the list did not change: every source needing no detail costs one round trip.
 """
 
 from __future__ import annotations
@@ -37,10 +38,17 @@ async def fetch_within(
     settings: Settings,
     client: httpx.AsyncClient | None = None,
     known: KnownPostings | None = None,
+    known_digest: str | None = None,
 ) -> FetchResult:
     """``fetch_board`` bounded as a whole (each request is bounded too, but not the paging)."""
     return await fetch_board(
-        ats, board, client=client, settings=settings, known=known, deadline_seconds=deadline_seconds
+        ats,
+        board,
+        client=client,
+        settings=settings,
+        known=known,
+        known_digest=known_digest,
+        deadline_seconds=deadline_seconds,
     )
 
 
@@ -106,6 +114,7 @@ async def poll_source(
             settings=settings,
             client=client,
             known=known_postings(store, request.source_id),
+            known_digest=request.list_digest,
         )
         outcome = fetched(result, started_at)
         if not result.complete:
