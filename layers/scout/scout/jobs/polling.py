@@ -22,6 +22,7 @@ import httpx
 from scout.errors import ScoutError
 from scout.jobs.boards import fetch_board
 from scout.jobs.details import KnownPosting, KnownPostings
+from scout.jobs.fetching import FetchPolicy
 from scout.jobs.models import PollRun
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.results import FetchResult
@@ -39,6 +40,7 @@ async def fetch_within(
     client: httpx.AsyncClient | None = None,
     known: KnownPostings | None = None,
     known_digest: str | None = None,
+    policy: FetchPolicy | None = None,
 ) -> FetchResult:
     """``fetch_board`` bounded as a whole (each request is bounded too, but not the paging)."""
     return await fetch_board(
@@ -49,6 +51,7 @@ async def fetch_within(
         known=known,
         known_digest=known_digest,
         deadline_seconds=deadline_seconds,
+        policy=policy,
     )
 
 
@@ -103,6 +106,7 @@ async def poll_source(
     settings: Settings,
     deadline_seconds: float | None = None,
     client: httpx.AsyncClient | None = None,
+    policy: FetchPolicy | None = None,
 ) -> PollRun:
     """Fetch one source's board and sync it: one store round trip. Returns the recorded run."""
     started_at = datetime.now(UTC)
@@ -115,6 +119,7 @@ async def poll_source(
             client=client,
             known=known_postings(store, request.source_id),
             known_digest=request.list_digest,
+            policy=policy,
         )
         outcome = fetched(result, started_at)
         if not result.complete:
