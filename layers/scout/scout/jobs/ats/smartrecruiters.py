@@ -89,6 +89,7 @@ async def fetch(board: str, session: AtsSession, settings: Settings) -> FetchRes
         key=lambda raw: str(raw["id"]) if isinstance(raw, dict) and raw.get("id") else None,
         builder=builder,
         max_pages=session.policy.max_pages,
+        concurrent_after_total=True,
     )
 
     def collect(raw: Any) -> Posting:

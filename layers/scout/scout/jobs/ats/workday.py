@@ -154,6 +154,7 @@ async def fetch(board: str, session: AtsSession, settings: Settings) -> FetchRes
         builder=builder,
         max_pages=session.policy.max_pages,
         total_on_every_page=False,
+        concurrent_after_total=True,
     )
     for posting in _collapse_repeats(raws, workday, board, builder):
         builder.add(posting)
