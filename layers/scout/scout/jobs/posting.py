@@ -62,10 +62,11 @@ class Posting(BaseModel):
             "salary_year_max": _times(high, periods),
         }
 
-    @field_validator("description_html")
+    @field_validator("description_html", mode="before")
     @classmethod
-    def _safe_html(cls, value: str | None) -> str | None:
-        return sanitise_html(value)
+    def _safe_html(cls, value: Any) -> Any:
+        # Adapters hand over HTML that description_fields() sanitised; anything else is sanitised here.
+        return sanitise_html(value) if isinstance(value, str) else value
 
     @field_validator("posted_at", "updated_at")
     @classmethod

@@ -47,9 +47,17 @@ _CLEANER = nh3.Cleaner(
 )
 
 
-def sanitise_html(html: str | None) -> str | None:
+class SafeHtml(str):
+    """HTML this module sanitised: a posting takes it as it is instead of sanitising it again."""
+
+    __slots__ = ()
+
+
+def sanitise_html(html: str | None) -> SafeHtml | None:
     """Allow-listed HTML, or None when nothing but whitespace is left."""
     if html is None:
         return None
+    if type(html) is SafeHtml:
+        return html
     cleaned = _CLEANER.clean(html).strip()
-    return cleaned or None
+    return SafeHtml(cleaned) if cleaned else None

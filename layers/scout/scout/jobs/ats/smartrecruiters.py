@@ -36,7 +36,7 @@ from scout.jobs.fetching import (
     expect_list,
     expect_object,
 )
-from scout.jobs.html_text import html_to_text
+from scout.jobs.html_text import description_fields
 from scout.jobs.normalising import (
     clean_text,
     parse_employment_type,
@@ -166,8 +166,7 @@ def detail_fields(detail: dict[str, Any], board: str) -> dict[str, Any]:
         parse_salary_period(compensation.get("period") or compensation.get("interval")),
     )
     fields: dict[str, Any] = {
-        "description_html": description_html,
-        "description_text": html_to_text(description_html),
+        **description_fields(description_html),
         "apply_url": clean_text(detail.get("applyUrl")),
         "url": clean_text(detail.get("postingUrl")),
         **(salary if salary["salary_min"] is not None else {}),

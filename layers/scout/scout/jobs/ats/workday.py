@@ -46,7 +46,7 @@ from scout.jobs.fetching import (
     expect_list,
     expect_object,
 )
-from scout.jobs.html_text import html_to_text
+from scout.jobs.html_text import description_fields
 from scout.jobs.normalising import (
     clean_text,
     display_location,
@@ -280,8 +280,7 @@ def detail_fields(info: dict[str, Any]) -> dict[str, Any]:
         "location": display_location(locations),
         "employment_type": parse_employment_type(info.get("timeType")),
         "posted_at": parse_timestamp(info.get("startDate")),
-        "description_html": description_html,
-        "description_text": html_to_text(description_html),
+        **description_fields(description_html),
         **(workplace_fields(workplace) if workplace else {}),
     }
 
