@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from scout.jobs.ats import smartrecruiters, workday
 from scout.jobs.ats.adapter import merged_posting
+from scout.jobs.results import MalformedPosting
 from tests.support.ats_payloads import fixture_json
 
 NOW = datetime(2024, 6, 12, 15, 0, tzinfo=UTC)
@@ -101,3 +104,14 @@ def test_a_detail_field_that_is_missing_keeps_the_list_value() -> None:
         listed, smartrecruiters.detail_fields({"jobAd": {"sections": {}}}, "HarborFreightEU")
     )
     assert detailed == listed
+
+
+@pytest.mark.parametrize("path", ["/job/../../admin", "/wday/other", "/job/x?y=1"])
+async def test_a_workday_detail_path_that_is_not_a_job_path_is_never_requested(path: str) -> None:
+    # Given a listing whose externalPath would leave the job pages
+    listed = workday.normalise(
+        {"title": "Engineer", "externalPath": "/job/Austin/Engineer_JR1"}, BOARD, WORKDAY_BOARD, NOW
+    )
+    # When its detail is fetched, then it fails before any request (the session is never used)
+    with pytest.raises(MalformedPosting):
+        await workday.fetch_detail(WORKDAY_BOARD, listed, path, None, None)  # type: ignore[arg-type]

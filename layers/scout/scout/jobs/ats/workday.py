@@ -58,7 +58,7 @@ from scout.jobs.normalising import (
     workplace_fields,
 )
 from scout.jobs.posting import Posting
-from scout.jobs.results import FetchResult, FetchResultBuilder
+from scout.jobs.results import FetchResult, FetchResultBuilder, MalformedPosting
 from scout.settings import Settings
 
 KIND: Final = "workday"
@@ -68,6 +68,7 @@ _SITE_HOST = re.compile(r"^wd\d{1,3}\.myworkdaysite\.com$")
 _LOCALE = re.compile(r"^[a-z]{2}-[a-z]{2}$", re.IGNORECASE)
 _SEVERAL_LOCATIONS = re.compile(r"^\d+\s+locations?$", re.IGNORECASE)
 _REPEAT_SUFFIX = re.compile(r"^(?P<base>.+)-(?P<n>\d{1,2})$")
+_JOB_PATH = re.compile(r"^/job/(?!.*\.\.)[^?#]+$")
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,11 @@ async def fetch_detail(
     workday = parse_careers_url(board)
     if workday is None:
         raise InvalidBoard(f"{board!r} is not a Workday careers URL")
+    if not _JOB_PATH.match(external_path):
+        # The path comes from the ATS's answer: only a job path may be appended to the API URL.
+        raise MalformedPosting(f"posting has an unexpected externalPath {external_path[:80]!r}")
     base = api_url(_api_base(workday, settings), "wday", "cxs", workday.tenant, workday.site)
-    url = base + "/" + external_path.lstrip("/")
+    url = base + external_path
     data = expect_object(await session.get_json(url), "the job answer", KIND)
     return merged_posting(
         listed, detail_fields(expect_object(data.get("jobPostingInfo"), "jobPostingInfo", KIND))
