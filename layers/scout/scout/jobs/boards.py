@@ -22,7 +22,7 @@ from scout.jobs.details import KnownPosting, KnownPostings, add_details, all_unc
 from scout.jobs.fetching import DEFAULT_POLICY, AtsSession, FetchPolicy
 from scout.jobs.posting import ATS_KINDS
 from scout.jobs.results import FetchResult
-from scout.settings import Settings, get_settings
+from scout.settings import Settings
 
 ADAPTERS: Mapping[str, AtsAdapter] = MappingProxyType(
     {
@@ -57,7 +57,7 @@ async def fetch_board(
     board: str,
     *,
     client: httpx.AsyncClient | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     policy: FetchPolicy | None = None,
     known: KnownPostings | None = None,
     known_digest: str | None = None,
@@ -76,7 +76,6 @@ async def fetch_board(
     """
     adapter = adapter_for(kind)
     board_id = adapter.canonical_board(board)
-    settings = settings or get_settings()
     if client is None:
         client = (
             clients.careers_page_client(settings) if adapter.kind == "jsonld" else clients.ats_api_client()

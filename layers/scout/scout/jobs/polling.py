@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 
@@ -26,6 +27,7 @@ from scout.jobs.fetching import FetchPolicy
 from scout.jobs.models import PollRun
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.results import FetchResult
+from scout.jobs.store import JobStore
 from scout.observability import logger
 from scout.settings import Settings
 from scout.store import Store
@@ -79,12 +81,12 @@ def fetched(result: FetchResult, started_at: datetime) -> dict[str, Any]:
     }
 
 
-def known_postings(store: Store, source_id: Any) -> KnownPostings:
+def known_postings(store: Store, source_id: UUID) -> KnownPostings:
     """What the store remembers of a source's list entries, asked only when details are due."""
 
     async def ask() -> dict[str, KnownPosting]:
-        rows = await store.call("posting_fingerprints", p_source_id=source_id)
-        return {external_id: KnownPosting.model_validate(row) for external_id, row in (rows or {}).items()}
+        rows = await JobStore(store).posting_fingerprints(source_id)
+        return {external_id: KnownPosting.model_validate(row) for external_id, row in rows.items()}
 
     return ask
 
@@ -133,8 +135,7 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
-    run = await store.call("sync_source_postings", p_source_id=request.source_id, p_result=outcome)
-    return PollRun.model_validate(run)
+    return await JobStore(store).sync_source_postings(request.source_id, outcome)
 
 
 @dataclass(frozen=True)
