@@ -354,7 +354,8 @@ def _insert_postings(dsn: str, first: int, last: int, cities: list[str]) -> None
             insert into public.postings (
                 source_id, external_id, title, url, location, locations, workplace_type, remote,
                 department, team, employment_type, posted_at, description_html, description_text,
-                salary_min, salary_max, salary_currency, salary_period, content_hash,
+                salary_min, salary_max, salary_currency, salary_period, salary_year_min, salary_year_max,
+                content_hash,
                 first_seen_at, last_seen_at, archived_at)
             select src.ids[1 + g.i % src.n],
                    'job-' || g.i,
@@ -375,6 +376,7 @@ def _insert_postings(dsn: str, first: int, last: int, cities: list[str]) -> None
                    salary.low, salary.low + 20000 + (g.i % 5) * 10000,
                    case when salary.low is not null then (array['USD', 'EUR', 'GBP'])[1 + g.i % 3] end,
                    case when salary.low is not null then 'year' end,
+                   salary.low, salary.low + 20000 + (g.i % 5) * 10000,
                    md5(g.i::text),
                    coalesce(posted.at, now() - (g.i % 4320) * interval '1 hour'),
                    now(),

@@ -123,7 +123,8 @@ create index postings_place_words_idx on public.postings using gin (place_words)
 -- where a filter on the table's rows would read every row it passes over, description and all.
 drop index public.postings_active_feed_idx;
 create index postings_active_feed_idx on public.postings (sort_at desc, id desc)
-    include (source_id, title_search, place_words, remote, workplace_type, salary_min, salary_max)
+    include (source_id, title_search, place_words, remote, workplace_type, salary_min, salary_max,
+             salary_year_min, salary_year_max)
     where archived_at is null;
 
 -- A company's feed: its sources' active postings, newest first (also the sync's lookups).
@@ -348,7 +349,8 @@ create function private.jobs_page_plan(
     p_after_as_of      timestamptz,
     p_after_rank       integer,
     p_after_sort_at    timestamptz,
-    p_after_id         uuid
+    p_after_id         uuid,
+    p_salary_currency  text
 ) returns jsonb
 language plpgsql stable
 set search_path = public, pg_temp
@@ -430,10 +432,15 @@ begin
         v_conditions := array_append(v_conditions, format('p.posted_at >= %L::timestamptz', p_posted_after));
     end if;
     if p_salary_min is not null then
-        -- A posting qualifies when its advertised range reaches the amount (greatest()
-        -- skips a missing bound); postings without a salary do not.
-        v_conditions := array_append(v_conditions,
-            format('greatest(p.salary_min, p.salary_max) >= %L::numeric', p_salary_min));
+        -- As 20261206000100_job_content.sql compares: the annualised range reaches the yearly
+        -- amount (greatest() skips a missing bound); a range of unknown period is compared as
+        -- stated; postings without a salary never match.
+        v_conditions := array_append(v_conditions, format(
+            'coalesce(greatest(p.salary_year_min, p.salary_year_max), greatest(p.salary_min, p.salary_max))'
+            ' >= %L::numeric', p_salary_min));
+    end if;
+    if p_salary_currency is not null then
+        v_conditions := array_append(v_conditions, format('p.salary_currency = upper(%L)', p_salary_currency));
     end if;
     v_filters := array_to_string(v_conditions, ' and ');
 
@@ -513,7 +520,8 @@ create function public.list_jobs(
     p_after_rank       integer default null,
     p_after_sort_at    timestamptz default null,
     p_after_id         uuid default null,
-    p_limit            integer default 20
+    p_limit            integer default 20,
+    p_salary_currency  text default null
 ) returns jsonb
 language plpgsql stable
 set search_path = public, pg_temp
@@ -529,7 +537,7 @@ begin
     v_plan := private.jobs_page_plan(
         p_q, p_company, p_ats, p_location, p_workplace_type, p_remote, p_department, p_employment_type,
         p_posted_after, p_salary_min, p_include_archived, p_sort, p_after_as_of, p_after_rank,
-        p_after_sort_at, p_after_id);
+        p_after_sort_at, p_after_id, p_salary_currency);
     for v_query in select value from jsonb_array_elements(v_plan -> 'queries') loop
         execute format($page$
             select coalesce(jsonb_agg(jsonb_build_object(
@@ -563,11 +571,11 @@ $$;
 
 revoke all on function
     public.list_jobs(text, text, text, text, text, boolean, text, text, timestamptz, numeric, boolean,
-                     text, timestamptz, integer, timestamptz, uuid, integer)
+                     text, timestamptz, integer, timestamptz, uuid, integer, text)
 from public, anon, authenticated;
 grant execute on function
     public.list_jobs(text, text, text, text, text, boolean, text, text, timestamptz, numeric, boolean,
-                     text, timestamptz, integer, timestamptz, uuid, integer)
+                     text, timestamptz, integer, timestamptz, uuid, integer, text)
 to service_role;
 revoke all on function
     private.unaccented(text),
@@ -581,7 +589,7 @@ revoke all on function
     private.search_query(text),
     private.sources_named_by(text),
     private.jobs_page_plan(text, text, text, text, text, boolean, text, text, timestamptz, numeric, boolean,
-                           text, timestamptz, integer, timestamptz, uuid)
+                           text, timestamptz, integer, timestamptz, uuid, text)
 from public;
 grant execute on function
     private.unaccented(text),
@@ -595,7 +603,7 @@ grant execute on function
     private.search_query(text),
     private.sources_named_by(text),
     private.jobs_page_plan(text, text, text, text, text, boolean, text, text, timestamptz, numeric, boolean,
-                           text, timestamptz, integer, timestamptz, uuid)
+                           text, timestamptz, integer, timestamptz, uuid, text)
 to service_role;
 revoke all on private.title_words from public;
 grant all on private.title_words to service_role;

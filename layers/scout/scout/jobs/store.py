@@ -54,6 +54,7 @@ LIST_JOBS = sql_function(
     p_after_sort_at=TIMESTAMPTZ,
     p_after_id=SQL_UUID,
     p_limit=INTEGER,
+    p_salary_currency=TEXT,
 )
 GET_JOB = sql_function("get_job", p_job_id=SQL_UUID)
 LIST_COMPANIES = sql_function("list_companies", p_after_company=TEXT, p_limit=INTEGER)
@@ -74,6 +75,7 @@ CLAIM_DUE_SOURCES = sql_function(
 RELEASE_SOURCES = sql_function("release_sources", p_source_ids=JSONB)
 REQUEST_SOURCE_POLL = sql_function("request_source_poll", p_source_id=SQL_UUID, p_lease_seconds=INTEGER)
 SYNC_SOURCE_POSTINGS = sql_function("sync_source_postings", p_source_id=SQL_UUID, p_result=JSONB)
+POSTING_FINGERPRINTS = sql_function("posting_fingerprints", p_source_id=SQL_UUID)
 
 
 def list_jobs_arguments(query: JobQuery, after: JobsPosition | RankedJobsPosition | None) -> dict[str, Any]:
@@ -90,6 +92,7 @@ def list_jobs_arguments(query: JobQuery, after: JobsPosition | RankedJobsPositio
         "p_employment_type": query.employment_type,
         "p_posted_after": query.posted_after,
         "p_salary_min": query.salary_min,
+        "p_salary_currency": query.salary_currency.upper() if query.salary_currency else None,
         "p_include_archived": query.include_archived,
         "p_sort": query.sort,
         "p_after_as_of": ranked.as_of if ranked else None,
@@ -193,6 +196,11 @@ class JobStore:
             self._store, p_source_ids=[str(source_id) for source_id in source_ids]
         )
         return int(released["released"])
+
+    async def posting_fingerprints(self, source_id: UUID) -> dict[str, dict[str, Any]]:
+        """Each posting's list fingerprint and whether its detail is pending (scout.jobs.details)."""
+        rows: dict[str, dict[str, Any]] = await POSTING_FINGERPRINTS.call(self._store, p_source_id=source_id)
+        return rows or {}
 
     async def sync_source_postings(self, source_id: UUID, result: dict[str, Any]) -> PollRun:
         """Record one fetch (see ``scout.jobs.polling``) in one transaction; the run it made."""
