@@ -70,8 +70,12 @@ class MemoryCgroup:
     """A child of this process's memory cgroup (v1 or v2) with a hard limit; reports the peak."""
 
     def __init__(self, limit_mb: int) -> None:
-        self.path, self._version = _own_memory_cgroup()
-        self.path = self.path / f"scout-image-test-{uuid.uuid4().hex[:8]}"
+        parent, self._version = _own_memory_cgroup()
+        # An earlier run's cgroup whose last process was slow to exit; one in use is refused.
+        for stale in parent.glob("scout-image-test-*"):
+            with suppress(OSError):
+                stale.rmdir()
+        self.path = parent / f"scout-image-test-{uuid.uuid4().hex[:8]}"
         self.path.mkdir()
         limit = str(limit_mb * 1024 * 1024)
         (self.path / ("memory.limit_in_bytes" if self._version == 1 else "memory.max")).write_text(limit)
@@ -198,9 +202,15 @@ class ExecutionEnvironment:
         if self.alive():
             self._process.kill()
         self._process.wait(timeout=30)
-        # A process still exiting keeps the cgroup busy for a moment; its parent reclaims it.
-        with suppress(OSError):
-            self.cgroup.remove()
+        # Processes still exiting (a Chromium under load takes seconds) keep the cgroup busy
+        # for a while after the wait; an empty one left behind past that is harmless.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self.cgroup.remove()
+                return
+            except OSError:
+                time.sleep(0.2)
 
 
 def browser_processes(processes: list[ProcessInfo]) -> list[int]:
