@@ -21,9 +21,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from scout import __version__
 from scout.auth import Principal, Strategy, authenticate, policies
-from scout.errors import NotFound, RateLimited, ScoutError, Unauthorized
+from scout.errors import NotFound, RateLimited, ScoutError
 from scout.observability import logger
 from scout.settings import Settings
+from scout.signing_keys import SigningKeys
 
 PRINCIPAL_KEY = "principal"
 SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT")}
@@ -60,7 +61,7 @@ def _describe_validation(exc: RequestValidationError) -> str:
 class ScoutHttpApi(APIGatewayHttpResolver):
     """One resolver per API function, configured from the validated settings."""
 
-    def __init__(self, settings: Settings, *, title: str) -> None:
+    def __init__(self, settings: Settings, *, title: str, signing_keys: SigningKeys | None = None) -> None:
         cors = (
             CORSConfig(
                 allow_origin=settings.allowed_origins[0],
@@ -76,7 +77,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         super().__init__(cors=cors, enable_validation=True)
         self.settings = settings
         self._allowed_hosts = frozenset(settings.allowed_hosts)
-        self._policies = policies(settings)
+        self._policies = policies(settings, signing_keys=signing_keys)
         self.configure_openapi(
             title=title,
             version=__version__,
@@ -113,12 +114,19 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         return check_token
 
     def _authenticate(self, strategies: tuple[Strategy, ...]) -> Principal:
-        return authenticate(
+        principal = authenticate(
             self.current_event.headers.get("authorization"),
             strategies,
             self._policies,
             leeway_seconds=self.settings.jwt_leeway_seconds,
         )
+        # Set on every request, so a warm environment never logs the previous caller's session.
+        logger.append_keys(
+            caller_strategy=principal.strategy.value,
+            session_id=principal.session_id,
+            aal=principal.assurance_level,
+        )
+        return principal
 
     def principal(self) -> Principal:
         principal = self.context.get(PRINCIPAL_KEY)
@@ -143,8 +151,8 @@ class ScoutHttpApi(APIGatewayHttpResolver):
             if strategies:
                 try:
                     self._authenticate(strategies)
-                except Unauthorized as unauthorized:
-                    return self._scout_error(unauthorized)
+                except ScoutError as refused:  # 401, or 503 when the signing keys are out of reach
+                    return self._scout_error(refused)
         return error_response(400, "invalid_request", _describe_validation(exc))
 
     def _not_found(self, exc: NotFoundError) -> Response:

@@ -15,7 +15,12 @@ from scout.store.sqlstate import error_for
 
 
 class SupabaseStore:
-    """Calls SQL functions as PostgREST ``rpc`` with the service-role key.
+    """Calls SQL functions as PostgREST ``rpc`` with the project's secret API key.
+
+    ``api_key`` is the secret key (``sb_secret_...``) or, for a project not yet on the new
+    API keys, the legacy service_role JWT. Supabase's gateway reads it from ``apikey``; the
+    ``Authorization`` header, when sent with a non-JWT key, must carry the same value or the
+    gateway refuses the request (Supabase docs, "API keys"), so it carries exactly that.
 
     One call is one ``POST /rest/v1/rpc/{function}``: PostgREST runs the function in its
     own transaction. ``transport`` or ``http_client`` replace the network (tests); a client
@@ -25,7 +30,7 @@ class SupabaseStore:
     def __init__(
         self,
         url: str,
-        service_role_key: str,
+        api_key: str,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -42,8 +47,8 @@ class SupabaseStore:
         self._rest = AsyncPostgrestClient(
             f"{url.rstrip('/')}/rest/v1",
             headers={
-                "apikey": service_role_key,
-                "Authorization": f"Bearer {service_role_key}",
+                "apikey": api_key,
+                "Authorization": f"Bearer {api_key}",
                 "Accept": "application/json",
                 "Content-Type": "application/json",
             },
