@@ -13,14 +13,17 @@ from scout.runtime import new_http_client
 from scout.store.arguments import checked_identifier, encode_arguments
 from scout.store.sqlstate import error_for
 
+SECRET_KEY_PREFIX = "sb_secret_"  # noqa: S105 - the prefix of Supabase secret keys, not a secret
+
 
 class SupabaseStore:
     """Calls SQL functions as PostgREST ``rpc`` with the project's secret API key.
 
     ``api_key`` is the secret key (``sb_secret_...``) or, for a project not yet on the new
-    API keys, the legacy service_role JWT. Supabase's gateway reads it from ``apikey``; the
-    ``Authorization`` header, when sent with a non-JWT key, must carry the same value or the
-    gateway refuses the request (Supabase docs, "API keys"), so it carries exactly that.
+    API keys, the legacy service_role JWT. Supabase's gateway reads either from ``apikey``.
+    A secret key is not a JWT: in ``Authorization`` it is accepted only as the same value as
+    ``apikey`` (Supabase docs, "API keys"), and adds nothing there, so it is sent in ``apikey``
+    alone. The legacy key is a JWT and also goes in ``Authorization``, as it always has.
 
     One call is one ``POST /rest/v1/rpc/{function}``: PostgREST runs the function in its
     own transaction. ``transport`` or ``http_client`` replace the network (tests); a client
@@ -44,14 +47,12 @@ class SupabaseStore:
         self._http = http_client or new_http_client(
             transport=transport, follow_redirects=False, timeout_seconds=timeout_seconds
         )
+        headers = {"apikey": api_key, "Accept": "application/json", "Content-Type": "application/json"}
+        if not api_key.startswith(SECRET_KEY_PREFIX):
+            headers["Authorization"] = f"Bearer {api_key}"
         self._rest = AsyncPostgrestClient(
             f"{url.rstrip('/')}/rest/v1",
-            headers={
-                "apikey": api_key,
-                "Authorization": f"Bearer {api_key}",
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-            },
+            headers=headers,
             http_client=self._http,
             retry_enabled=False,  # a call is not idempotent; failures surface as UpstreamFailed
         )

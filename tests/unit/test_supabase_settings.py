@@ -1,0 +1,96 @@
+"""Pointing scout at a Supabase project: the JWKS URL, the store's key, anonymous users."""
+
+from __future__ import annotations
+
+import pytest
+
+from scout.auth import Strategy, policies
+from scout.settings import get_settings
+
+
+@pytest.fixture
+def project_env(scout_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in (
+        "SUPABASE_JWKS_URL",
+        "SUPABASE_SECRET_KEY",
+        "SUPABASE_SERVICE_ROLE_KEY",
+        "ALLOW_ANONYMOUS_USERS",
+    ):
+        scout_env.delenv(name, raising=False)
+    return scout_env
+
+
+def test_the_jwks_url_defaults_to_supabases_path_under_the_project_url(
+    project_env: pytest.MonkeyPatch,
+) -> None:
+    project_env.setenv("SUPABASE_URL", "https://abcd.supabase.co/")
+    assert get_settings().jwks_url == "https://abcd.supabase.co/auth/v1/.well-known/jwks.json"
+
+
+def test_an_explicit_jwks_url_wins(project_env: pytest.MonkeyPatch) -> None:
+    project_env.setenv("SUPABASE_JWKS_URL", "https://auth.example.com/keys.json")
+    assert get_settings().jwks_url == "https://auth.example.com/keys.json"
+
+
+def test_a_jwks_url_that_is_not_http_fails_the_cold_start(project_env: pytest.MonkeyPatch) -> None:
+    project_env.setenv("SUPABASE_JWKS_URL", "file:///etc/keys.json")
+    with pytest.raises(RuntimeError, match="SUPABASE_JWKS_URL"):
+        get_settings()
+
+
+def test_without_a_project_url_or_legacy_secret_user_tokens_are_off(project_env: pytest.MonkeyPatch) -> None:
+    project_env.delenv("SUPABASE_URL")
+    project_env.delenv("SUPABASE_JWT_SECRET")
+    user = policies(get_settings())[Strategy.USER]
+    assert user.signing_keys is None
+    assert not user.accepts_anything
+
+
+def test_a_project_url_alone_turns_user_tokens_on_without_the_legacy_path(
+    project_env: pytest.MonkeyPatch,
+) -> None:
+    project_env.delenv("SUPABASE_JWT_SECRET")
+    user = policies(get_settings())[Strategy.USER]
+    assert user.signing_keys is not None
+    assert user.signing_keys.url == "https://project.supabase.test/auth/v1/.well-known/jwks.json"
+    assert user.secret is None
+    assert user.issuer == "https://project.supabase.test/auth/v1"
+
+
+def test_anonymous_users_are_refused_unless_allowed(project_env: pytest.MonkeyPatch) -> None:
+    assert policies(get_settings())[Strategy.USER].allow_anonymous is False
+    project_env.setenv("ALLOW_ANONYMOUS_USERS", "true")
+    get_settings.cache_clear()
+    assert policies(get_settings())[Strategy.USER].allow_anonymous is True
+
+
+def test_the_secret_api_key_is_the_stores_key(project_env: pytest.MonkeyPatch) -> None:
+    project_env.setenv("SCOUT_STORE", "supabase")
+    project_env.setenv("SUPABASE_SECRET_KEY", "sb_secret_0123456789abcdef")
+    project_env.setenv("SUPABASE_SERVICE_ROLE_KEY", "eyJhbGciOiJIUzI1NiJ9.legacy.key")
+    key = get_settings().supabase_store_key
+    assert key is not None
+    assert key.get_secret_value() == "sb_secret_0123456789abcdef"
+
+
+def test_the_legacy_service_role_key_still_works(project_env: pytest.MonkeyPatch) -> None:
+    project_env.setenv("SCOUT_STORE", "supabase")
+    project_env.setenv("SUPABASE_SERVICE_ROLE_KEY", "eyJhbGciOiJIUzI1NiJ9.legacy.key")
+    key = get_settings().supabase_store_key
+    assert key is not None
+    assert key.get_secret_value() == "eyJhbGciOiJIUzI1NiJ9.legacy.key"
+
+
+def test_the_supabase_store_without_either_key_fails_the_cold_start(project_env: pytest.MonkeyPatch) -> None:
+    project_env.setenv("SCOUT_STORE", "supabase")
+    with pytest.raises(RuntimeError, match="SUPABASE_SECRET_KEY"):
+        get_settings()
+
+
+@pytest.mark.parametrize("value", ["sb_publishable_0123456789abcdef", "eyJhbGciOiJIUzI1NiJ9.a.b", "secret"])
+def test_a_secret_key_that_is_not_sb_secret_fails_the_cold_start(
+    project_env: pytest.MonkeyPatch, value: str
+) -> None:
+    project_env.setenv("SUPABASE_SECRET_KEY", value)
+    with pytest.raises(RuntimeError, match="SUPABASE_SECRET_KEY"):
+        get_settings()
