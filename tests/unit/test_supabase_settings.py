@@ -64,21 +64,27 @@ def test_anonymous_users_are_refused_unless_allowed(project_env: pytest.MonkeyPa
     assert policies(get_settings())[Strategy.USER].allow_anonymous is True
 
 
-def test_the_secret_api_key_is_the_stores_key(project_env: pytest.MonkeyPatch) -> None:
-    project_env.setenv("SCOUT_STORE", "supabase")
-    project_env.setenv("SUPABASE_SECRET_KEY", "sb_secret_0123456789abcdef")
-    project_env.setenv("SUPABASE_SERVICE_ROLE_KEY", "eyJhbGciOiJIUzI1NiJ9.legacy.key")
-    key = get_settings().supabase_store_key
-    assert key is not None
-    assert key.get_secret_value() == "sb_secret_0123456789abcdef"
+SECRET_KEY = "sb_secret_0123456789abcdef"
+LEGACY_KEY = "eyJhbGciOiJIUzI1NiJ9.legacy.key"
 
 
-def test_the_legacy_service_role_key_still_works(project_env: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("configured", "used"),
+    [
+        ({"SUPABASE_SECRET_KEY": SECRET_KEY, "SUPABASE_SERVICE_ROLE_KEY": LEGACY_KEY}, SECRET_KEY),
+        ({"SUPABASE_SERVICE_ROLE_KEY": LEGACY_KEY}, LEGACY_KEY),
+    ],
+    ids=["secret-key-first", "legacy-key-still-works"],
+)
+def test_the_stores_key_is_the_secret_key_else_the_legacy_one(
+    project_env: pytest.MonkeyPatch, configured: dict[str, str], used: str
+) -> None:
     project_env.setenv("SCOUT_STORE", "supabase")
-    project_env.setenv("SUPABASE_SERVICE_ROLE_KEY", "eyJhbGciOiJIUzI1NiJ9.legacy.key")
+    for name, value in configured.items():
+        project_env.setenv(name, value)
     key = get_settings().supabase_store_key
     assert key is not None
-    assert key.get_secret_value() == "eyJhbGciOiJIUzI1NiJ9.legacy.key"
+    assert key.get_secret_value() == used
 
 
 def test_the_supabase_store_without_either_key_fails_the_cold_start(project_env: pytest.MonkeyPatch) -> None:

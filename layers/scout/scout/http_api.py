@@ -27,7 +27,17 @@ from scout.settings import Settings
 from scout.signing_keys import SigningKeys
 
 PRINCIPAL_KEY = "principal"
-SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT")}
+BEARER_DESCRIPTION = (
+    "A JWT in `Authorization: Bearer <token>`. User routes take a Supabase access token "
+    "(`session.access_token`) of the project at `SUPABASE_URL`: ES256 or RS256, verified with "
+    "the project's signing keys from `$SUPABASE_URL/auth/v1/.well-known/jwks.json` (or "
+    "`SUPABASE_JWKS_URL`), `iss` `$SUPABASE_URL/auth/v1`, `aud` and `role` `authenticated`; "
+    "HS256 with the legacy JWT secret only where `SUPABASE_JWT_SECRET` is set. Supabase API keys "
+    "(`sb_publishable_...`, `sb_secret_...`) are not bearer tokens. Admin and service routes "
+    "take scout's own HS256 tokens. 401 `unauthorized` for a missing or refused token; 503 "
+    "`auth_unavailable` when the signing keys cannot be fetched and none are cached."
+)
+SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT", description=BEARER_DESCRIPTION)}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 

@@ -37,16 +37,22 @@ async def gateway(clean_database: str, service_role_key: str) -> AsyncIterator[P
         await transport.aclose()
 
 
-async def test_a_secret_key_runs_calls_as_the_service_role(gateway: PostgrestTransport) -> None:
+async def session_with(gateway: PostgrestTransport, api_key: str) -> tuple[dict[str, str], httpx.Headers]:
+    """The database session of one store call made with ``api_key``, and the call's headers."""
     recording = RecordingTransport(gateway)
-    store = SupabaseStore(TEST_SUPABASE_URL, SECRET_KEY, transport=recording)
+    store = SupabaseStore(TEST_SUPABASE_URL, api_key, transport=recording)
     try:
         session = await store.call("scout_test_session")
     finally:
         await store.aclose()
+    (headers,) = recording.headers
+    return session, headers
+
+
+async def test_a_secret_key_runs_calls_as_the_service_role(gateway: PostgrestTransport) -> None:
+    session, headers = await session_with(gateway, SECRET_KEY)
     # Then the gateway mapped the key to service_role, and the key went in apikey alone
     assert session["role"] == "service_role"
-    (headers,) = recording.headers
     assert headers["apikey"] == SECRET_KEY
     assert "authorization" not in headers
 
@@ -54,14 +60,8 @@ async def test_a_secret_key_runs_calls_as_the_service_role(gateway: PostgrestTra
 async def test_the_legacy_service_role_key_still_goes_in_both_headers(
     gateway: PostgrestTransport, service_role_key: str
 ) -> None:
-    recording = RecordingTransport(gateway)
-    store = SupabaseStore(TEST_SUPABASE_URL, service_role_key, transport=recording)
-    try:
-        session = await store.call("scout_test_session")
-    finally:
-        await store.aclose()
+    session, headers = await session_with(gateway, service_role_key)
     assert session["role"] == "service_role"
-    (headers,) = recording.headers
     assert headers["apikey"] == service_role_key
     assert headers["authorization"] == f"Bearer {service_role_key}"
 
