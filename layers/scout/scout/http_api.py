@@ -27,6 +27,7 @@ from scout.settings import Settings
 from scout.signing_keys import SigningKeys
 
 PRINCIPAL_KEY = "principal"
+CALLER_LOG_KEYS = ("caller_strategy", "session_id", "aal")
 BEARER_DESCRIPTION = (
     "A JWT in `Authorization: Bearer <token>`. User routes take a Supabase access token "
     "(`session.access_token`) of the project at `SUPABASE_URL`: ES256 or RS256, verified with "
@@ -124,13 +125,14 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         return check_token
 
     def _authenticate(self, strategies: tuple[Strategy, ...]) -> Principal:
+        # Cleared first, so a warm environment never logs the previous caller's session.
+        logger.remove_keys(list(CALLER_LOG_KEYS))
         principal = authenticate(
             self.current_event.headers.get("authorization"),
             strategies,
             self._policies,
             leeway_seconds=self.settings.jwt_leeway_seconds,
         )
-        # Set on every request, so a warm environment never logs the previous caller's session.
         logger.append_keys(
             caller_strategy=principal.strategy.value,
             session_id=principal.session_id,

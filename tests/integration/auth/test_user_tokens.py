@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from scout.auth import Strategy
 from scout.http_api import ScoutHttpApi
+from scout.observability import logger
 from scout.settings import get_settings
 from scout.signing_keys import SigningKeys
 from tests.integration.auth.conftest import ManualClock
@@ -383,3 +384,20 @@ def test_a_service_token_passes_a_shared_route_without_touching_the_jwks(
     response = project.call(token, "/user-or-service")
     assert json_body(response) == {"strategy": "service"}
     assert project.fetches == 0
+
+
+def test_the_callers_session_is_logged_and_never_outlives_its_request(
+    project: Project, ec_key: ProjectKey
+) -> None:
+    # When a user's request is served
+    assert project.call(access_token(ec_key, session_id="session-9", aal="aal2"))["statusCode"] == 200
+    # Then the logs of that request carry its session and assurance level
+    keys = logger.get_current_keys()
+    assert (keys.get("session_id"), keys.get("aal"), keys.get("caller_strategy")) == (
+        "session-9",
+        "aal2",
+        "user",
+    )
+    # And a refused request after it in the same environment logs no session at all
+    assert_refused(project.call("not-a-token"))
+    assert "session_id" not in logger.get_current_keys()
