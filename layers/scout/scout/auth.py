@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from scout import runtime
 from scout.errors import Unauthorized
 from scout.settings import Settings
 from scout.signing_keys import ASYMMETRIC_ALGORITHMS, SigningKeys, signing_keys_for
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-LEGACY_ALGORITHM = "HS256"
-ALGORITHM = LEGACY_ALGORITHM  # admin and service tokens
+# scout's own admin and service tokens, and Supabase's legacy user tokens.
+HMAC_ALGORITHM = "HS256"
 # Far above any real Supabase or scout token; refusing early bounds the work of a hostile one.
 MAX_TOKEN_BYTES = 4096
 # Supabase's new API keys are not JWTs; sent as a bearer token they are a client mistake
@@ -155,7 +156,7 @@ def verify(token: str, policy: TokenPolicy, *, leeway_seconds: int) -> Principal
     if KEY_CARRYING_HEADERS & header.keys():
         raise Unauthorized(INVALID)
     algorithm = header.get("alg")
-    if algorithm == LEGACY_ALGORITHM and policy.secret is not None:
+    if algorithm == HMAC_ALGORITHM and policy.secret is not None:
         key: Any = policy.secret
     elif algorithm in ASYMMETRIC_ALGORITHMS and policy.signing_keys is not None:
         key = _public_key(header, policy.signing_keys)
@@ -184,8 +185,6 @@ def verify(token: str, policy: TokenPolicy, *, leeway_seconds: int) -> Principal
 
 
 def _public_key(header: dict[str, Any], signing_keys: SigningKeys) -> Any:
-    from scout import runtime
-
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid or len(kid) > 256:
         raise Unauthorized(INVALID)
@@ -274,4 +273,4 @@ def mint(
             headers={"kid": signing_key.kid, "typ": "JWT"},
         )
     assert policy.secret is not None
-    return jwt.encode(claims, policy.secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, policy.secret, algorithm=HMAC_ALGORITHM)
