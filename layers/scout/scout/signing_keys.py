@@ -38,6 +38,7 @@ from scout.observability import logger
 ASYMMETRIC_ALGORITHMS = {"ES256": "EC", "RS256": "RSA"}
 MAX_JWKS_BYTES = 64 * 1024  # a real set holds a handful of keys, about 1 kB each
 MAX_KEYS = 32
+# A user request waits for a cold fetch; bounded well inside API Gateway's 30 s.
 FETCH_TIMEOUT_SECONDS = 5.0
 
 
@@ -70,6 +71,7 @@ class SigningKeys:
         refetch_interval_seconds: float = 30.0,
         cold_retry_seconds: float = 5.0,
         stale_seconds: float = 1800.0,
+        fetch_timeout_seconds: float = FETCH_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not url.startswith(("https://", "http://")):
@@ -80,6 +82,7 @@ class SigningKeys:
         self._refetch_interval = refetch_interval_seconds
         self._cold_retry = cold_retry_seconds
         self._stale = stale_seconds
+        self._fetch_timeout = fetch_timeout_seconds
         self._clock = clock
         self._keys: dict[str, VerificationKey] | None = None
         self._fetched_at = 0.0
@@ -132,7 +135,7 @@ class SigningKeys:
             response = await self._http_client().get(
                 self.url,
                 headers={"Accept": "application/json"},
-                timeout=FETCH_TIMEOUT_SECONDS,
+                timeout=self._fetch_timeout,
                 follow_redirects=False,
             )
             keys = parse_jwks(response)

@@ -184,8 +184,9 @@ async def test_a_warm_cache_serves_the_last_set_while_the_endpoint_is_down(
         b"[]",
         json.dumps({"keys": "none"}).encode(),
         b"\xff\xfe\x00",
+        b'{"keys": [' + b" " * 70_000 + b"]}",
     ],
-    ids=["html", "truncated", "keys-not-a-list", "array", "keys-a-string", "binary"],
+    ids=["html", "truncated", "keys-not-a-list", "array", "keys-a-string", "binary", "oversized"],
 )
 async def test_garbage_from_the_endpoint_keeps_the_last_good_set(
     server: LoopbackServer,
@@ -236,3 +237,30 @@ async def test_only_public_es256_and_rs256_signature_keys_are_kept(
         assert await keys.key_for(ec_key.kid) is not None
         for kid in ("has-private-part", "hmac", "ec-as-rs256", "rsa-as-es256", "for-encryption", "ps256"):
             assert await keys.key_for(kid) is None, kid
+
+
+async def test_a_redirect_from_the_endpoint_is_not_followed(
+    server: LoopbackServer, client: httpx.AsyncClient, clock: ManualClock, ec_key: ProjectKey
+) -> None:
+    # Given an endpoint that redirects to another server publishing other keys
+    async with LoopbackServer(JwksEndpoint([ec_key])) as elsewhere:
+        server.inject(
+            Fault(
+                path=JWKS_PATH, kind="status", status=302, headers={"Location": f"{elsewhere.url}{JWKS_PATH}"}
+            )
+        )
+        # Then the redirect is a failed fetch, and the other server sees nothing
+        with pytest.raises(SigningKeysUnavailable):
+            await cache_of(server, client, clock).key_for(ec_key.kid)
+        assert elsewhere.stats.requests == []
+
+
+async def test_a_stalled_endpoint_is_given_up_on_within_the_fetch_timeout(
+    server: LoopbackServer, client: httpx.AsyncClient, clock: ManualClock, ec_key: ProjectKey
+) -> None:
+    server.inject(Fault(path=JWKS_PATH, kind="stall", seconds=5.0))
+    keys = SigningKeys(
+        f"{server.url}{JWKS_PATH}", http_client=lambda: client, clock=clock, fetch_timeout_seconds=0.2
+    )
+    with pytest.raises(SigningKeysUnavailable):
+        await asyncio.wait_for(keys.key_for(ec_key.kid), timeout=3)
