@@ -88,7 +88,6 @@ class SigningKeys:
         self._fetched_at = 0.0
         self._attempted_at: float | None = None
         self._lock: asyncio.Lock | None = None
-        self.fetches = 0  # requests sent to the endpoint (tests and logs)
 
     async def key_for(self, kid: str) -> VerificationKey | None:
         """The key named ``kid``, or None when the (fresh enough) set has no such key.
@@ -130,7 +129,6 @@ class SigningKeys:
 
     async def _refresh(self) -> None:
         self._attempted_at = self._clock()
-        self.fetches += 1
         try:
             response = await self._http_client().get(
                 self.url,
