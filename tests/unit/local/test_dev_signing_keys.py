@@ -12,7 +12,7 @@ import pytest
 from scout.auth import Strategy, policies
 from scout.cli import main
 from scout.local.dev_settings import SECRET_VARIABLES, ensure_dev_secrets, token_settings
-from scout.local.dev_signing_keys import public_jwks, signing_keys_path
+from scout.local.dev_signing_keys import public_jwks, served_jwks_default, signing_keys_path
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
 
@@ -131,3 +131,14 @@ def test_a_damaged_key_file_is_named(project: Path, capsys: pytest.CaptureFixtur
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "dev-signing-keys.json is not valid JSON" in captured.err
+
+
+def test_the_local_stack_points_functions_at_the_jwks_it_serves() -> None:
+    default = served_jwks_default("http://127.0.0.1:3000", {"PATH": "/bin"}, {"ALLOWED_HOSTS": "localhost"})
+    assert default == {"SUPABASE_JWKS_URL": "http://127.0.0.1:3000/auth/v1/.well-known/jwks.json"}
+
+
+def test_a_real_project_in_the_shell_or_env_json_keeps_its_own_keys() -> None:
+    project = {"SUPABASE_URL": "https://abcd.supabase.co"}
+    assert served_jwks_default("http://127.0.0.1:3000", project, {}) == {}
+    assert served_jwks_default("http://127.0.0.1:3000", {}, project) == {}

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,18 @@ def public_jwks(root: Path) -> dict[str, Any]:
             for key in read_private_jwks(root)
         ]
     }
+
+
+def served_jwks_default(api_url: str, *settings_layers: Mapping[str, str]) -> dict[str, str]:
+    """``SUPABASE_JWKS_URL`` of the set served at ``api_url``, unless a layer names a project.
+
+    Like a current Supabase project, the local stack's user tokens verify against the JWKS
+    served beside its API; a shell or env.json that sets ``SUPABASE_URL`` means a real project,
+    whose own keys (derived from that URL) must be used instead.
+    """
+    if any("SUPABASE_URL" in layer for layer in settings_layers):
+        return {}
+    return {"SUPABASE_JWKS_URL": f"{api_url}{JWKS_PATH}"}
 
 
 def _new_private_jwk() -> dict[str, Any]:

@@ -22,7 +22,13 @@ from typing import Any, TextIO
 from scout.local.aws_endpoint import LocalAwsEndpoint, create_resources
 from scout.local.database import LocalDatabase, provide_database
 from scout.local.dev_settings import DEV_ALLOWED_HOSTS, dev_defaults, secrets_path
-from scout.local.dev_signing_keys import JWKS_PATH, current_signing_key, public_jwks, signing_keys_path
+from scout.local.dev_signing_keys import (
+    JWKS_PATH,
+    current_signing_key,
+    public_jwks,
+    served_jwks_default,
+    signing_keys_path,
+)
 from scout.local.environment import (
     DEFAULT_REGION,
     EnvironmentSources,
@@ -112,11 +118,8 @@ class DevStack:
         options = self.options
         defaults = dev_defaults(self.root)
         current_signing_key(self.root)  # made once, so the JWKS is never empty
-        if "SUPABASE_URL" not in options.environ:
-            # Like a current Supabase project: user tokens verify against the JWKS served beside
-            # the API. A shell that names a real project keeps that project's keys instead.
-            assert self.gateway is not None
-            defaults["SUPABASE_JWKS_URL"] = f"http://{LOOPBACK}:{self.gateway.port}{JWKS_PATH}"
+        assert self.gateway is not None
+        defaults.update(served_jwks_default(self.gateway.url, options.environ, *env_file.values()))
         if options.database:
             self.database = provide_database(self.root, options.environ)
         else:
