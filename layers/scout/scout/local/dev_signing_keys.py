@@ -55,7 +55,7 @@ def read_private_jwks(root: Path) -> list[dict[str, Any]]:
 
 def current_signing_key(root: Path) -> SigningKey:
     """The current development key, made (once) when there is none."""
-    keys = read_private_jwks(root) or _write_keys(root, [_new_private_jwk()])
+    keys = read_private_jwks(root) or _write_keys(root, [_new_private_jwk()], first=True)
     return _signing_key(keys[0])
 
 
@@ -107,7 +107,7 @@ def _signing_key(jwk: dict[str, Any]) -> SigningKey:
     return SigningKey(kid=str(jwk["kid"]), algorithm=ALGORITHM, private_key=private)
 
 
-def _write_keys(root: Path, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _write_keys(root: Path, keys: list[dict[str, Any]], *, first: bool = False) -> list[dict[str, Any]]:
     path = signing_keys_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
@@ -116,7 +116,13 @@ def _write_keys(root: Path, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             json.dump({"keys": keys}, handle, indent=2)
             handle.write("\n")
-        os.replace(temporary, path)  # readers (the JWKS route) see the old set or the new one
+        if first:
+            # `scout dev` and `scout token` run for the first time at once must agree on one key.
+            os.link(temporary, path)
+        else:
+            os.replace(temporary, path)  # readers (the JWKS route) see the old set or the new one
+    except FileExistsError:
+        return read_private_jwks(root)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
