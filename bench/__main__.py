@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("bench.polling", "bench.scanning", "bench.local_stack", "bench.user_tokens")
+SUITES = ("bench.cold_start", "bench.polling", "bench.scanning", "bench.local_stack", "bench.user_tokens")
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""JWT verification for the three token strategies of DESIGN §4.
+"""JWT verification for the three token strategies (README.md, Configuration).
 
 Each strategy has its own keys, issuer and audience, so a token minted for one never passes
 another's routes even if an operator reused a secret. Every decode pins the algorithm,
@@ -18,8 +18,6 @@ import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-
-import jwt
 
 from scout import runtime
 from scout.errors import Unauthorized
@@ -149,6 +147,9 @@ def verify(token: str, policy: TokenPolicy, *, leeway_seconds: int) -> Principal
     """
     if not policy.accepts_anything:
         raise Unauthorized(f"{policy.strategy} tokens are not accepted here.")
+    # Imported on the first token, not at cold start: PyJWT loads cryptography's backends.
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -265,6 +266,8 @@ def mint(
     if policy.strategy is Strategy.USER:
         claims.update(role=USER_ROLE, aal="aal1", session_id=str(uuid.uuid4()), is_anonymous=False, amr=[])
     claims.update(extra)
+    import jwt
+
     if signing_key is not None:
         return jwt.encode(
             claims,

@@ -26,13 +26,13 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from scout.errors import ScoutError
 from scout.observability import logger
+
+if TYPE_CHECKING:
+    import httpx
 
 # The algorithms a Supabase signing key can use, with the key type each needs.
 ASYMMETRIC_ALGORITHMS = {"ES256": "EC", "RS256": "RSA"}
@@ -128,6 +128,8 @@ class SigningKeys:
         return self._clock() - self._attempted_at >= interval
 
     async def _refresh(self) -> None:
+        import httpx  # with the first fetch, not at cold start
+
         self._attempted_at = self._clock()
         try:
             response = await self._http_client().get(
@@ -192,6 +194,8 @@ def _verification_key(entry: Any) -> VerificationKey | None:
         return None
     if "d" in entry or "p" in entry:
         return None  # a private key has no business in a public set; refuse to hold it
+    import jwt  # loaded by then: a token is being verified
+
     try:
         parsed = jwt.PyJWK(entry)
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):

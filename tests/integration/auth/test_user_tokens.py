@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from scout.auth import Strategy
 from scout.http_api import ScoutHttpApi
 from scout.observability import logger
-from scout.settings import get_settings
+from scout.settings import load_settings
 from scout.signing_keys import SigningKeys
 from tests.integration.auth.conftest import ManualClock
 from tests.support.http_events import http_event, json_body
@@ -65,7 +65,7 @@ class Project:
 
 
 def build_app(keys: SigningKeys) -> ScoutHttpApi:
-    app = ScoutHttpApi(get_settings(), title="user tokens", signing_keys=keys)
+    app = ScoutHttpApi(load_settings(), title="user tokens", signing_keys=keys)
 
     @app.get("/me", middlewares=[app.requires(Strategy.USER)])
     def me() -> dict[str, Any]:
@@ -84,7 +84,7 @@ def build_app(keys: SigningKeys) -> ScoutHttpApi:
 
 
 @pytest.fixture
-def supabase_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def supabase_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """Given a project on signing keys only: no legacy JWT secret."""
     for name, value in {
         "ALLOWED_HOSTS": "localhost",
@@ -95,9 +95,7 @@ def supabase_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch
         monkeypatch.setenv(name, value)
     for name in ("SUPABASE_JWT_SECRET", "ALLOW_ANONYMOUS_USERS", "USER_TOKEN_ISSUER", "SUPABASE_JWKS_URL"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    return monkeypatch
 
 
 @pytest.fixture
@@ -107,7 +105,6 @@ def project(
     endpoint = JwksEndpoint([ec_key, rsa_key])
     with run_in_thread(LoopbackServer(endpoint)) as server:
         supabase_env.setenv("SUPABASE_JWKS_URL", f"{server.url}{JWKS_PATH}")
-        get_settings.cache_clear()
         keys = SigningKeys(f"{server.url}{JWKS_PATH}", clock=clock)
         yield Project(endpoint, server, clock, keys, build_app(keys))
 
@@ -160,7 +157,6 @@ def test_anonymous_users_are_accepted_when_allowed(
     project: Project, supabase_env: pytest.MonkeyPatch, ec_key: ProjectKey
 ) -> None:
     supabase_env.setenv("ALLOW_ANONYMOUS_USERS", "true")
-    get_settings.cache_clear()
     app = build_app(project.keys)
     token = access_token(ec_key, is_anonymous=True)
     assert app.resolve(http_event("GET", "/me", token=token), {})["statusCode"] == 200
@@ -261,7 +257,6 @@ def test_legacy_and_signing_key_tokens_both_pass_during_a_migration(
 ) -> None:
     # Given the legacy secret is still configured beside the JWKS
     supabase_env.setenv("SUPABASE_JWT_SECRET", LEGACY_SECRET)
-    get_settings.cache_clear()
     app = build_app(project.keys)
     legacy = jwt.encode(access_claims(), LEGACY_SECRET, algorithm="HS256")
     current = access_token(ec_key)
