@@ -11,9 +11,7 @@ request so a rotation shows at once.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from scout.auth import SigningKey
-from scout.local.dev_settings import state_dir
+from scout.local.dev_settings import state_dir, write_private_json
 
 KEYS_FILE = "dev-signing-keys.json"
 ALGORITHM = "ES256"
@@ -108,22 +106,7 @@ def _signing_key(jwk: dict[str, Any]) -> SigningKey:
 
 
 def _write_keys(root: Path, keys: list[dict[str, Any]], *, first: bool = False) -> list[dict[str, Any]]:
-    path = signing_keys_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({"keys": keys}, handle, indent=2)
-            handle.write("\n")
-        if first:
-            # `scout dev` and `scout token` run for the first time at once must agree on one key.
-            os.link(temporary, path)
-        else:
-            os.replace(temporary, path)  # readers (the JWKS route) see the old set or the new one
-    except FileExistsError:
+    # `scout dev` and `scout token` run for the first time at once must agree on one key.
+    if not write_private_json(signing_keys_path(root), {"keys": keys}, replace=not first):
         return read_private_jwks(root)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
     return keys
