@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("bench.cold_start", "bench.polling", "bench.scanning", "bench.local_stack", "bench.user_tokens")
+SUITES = (
+    "bench.cold_start",
+    "bench.polling",
+    "bench.posting_cpu",
+    "bench.scanning",
+    "bench.local_stack",
+    "bench.search",
+    "bench.user_tokens",
+)
 
 
 def main() -> int:
