@@ -59,13 +59,29 @@ ERROR_SCHEMA: dict[str, Any] = {
         }
     },
 }
-_ERROR_RESPONSE = {
-    "description": 'Invalid request: {"error": {"code", "message"}}',
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+_ERROR_RESPONSE = _error_response('Invalid request: {"error": {"code", "message"}}')
+# Answered by every route that needs a token, and by every route when the store is down.
+_WRONG_TOKEN_KIND = _error_response("A valid token of a kind this route does not take")
+_STORE_UNAVAILABLE = {
+    **_error_response("The store is unavailable (store_unavailable); try again after Retry-After"),
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
 }
 # Powertools documents validation failures as FastAPI-style 422s; scout answers 400 with its
 # own error body, so the document says what clients really get.
 _POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
+
+
+# Routes that never touch the store.
+_STORELESS_OPERATIONS = frozenset({"health_health_get"})
 
 
 def _with_scout_errors(document: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +90,10 @@ def _with_scout_errors(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if responses.pop("422", None) is not None:
                 responses["400"] = _ERROR_RESPONSE
+            if operation.get("security"):
+                responses.setdefault("403", _WRONG_TOKEN_KIND)
+            if operation.get("operationId") not in _STORELESS_OPERATIONS:
+                responses.setdefault("503", _STORE_UNAVAILABLE)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in _POWERTOOLS_ONLY_SCHEMAS:
         schemas.pop(name, None)

@@ -15,9 +15,10 @@ import json
 from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from scout.errors import InvalidCursor
+from scout.store.values import StorableText, StorableTimestamp
 
 P = TypeVar("P", bound="Position")
 
@@ -29,30 +30,30 @@ class Position(BaseModel):
 
 class JobsPosition(Position):
     list_name: str = "jobs"
-    sort_at: AwareDatetime
+    sort_at: StorableTimestamp
     id: UUID
 
 
 class CompaniesPosition(Position):
     list_name: str = "companies"
-    company: str
+    company: StorableText
 
 
 class SourcesPosition(Position):
     list_name: str = "sources"
-    company: str
+    company: StorableText
     id: UUID
 
 
 class RunsPosition(Position):
     list_name: str = "runs"
-    started_at: AwareDatetime
+    started_at: StorableTimestamp
     id: UUID
 
 
 class ScansPosition(Position):
     list_name: str = "scans"
-    created_at: AwareDatetime
+    created_at: StorableTimestamp
     id: UUID
 
 

@@ -175,7 +175,10 @@ def test_source_routes_refuse_anyone_but_an_admin(
     # (a valid body: Powertools validates a request before route middlewares check the token)
     body = {"PATCH": {"enabled": False}, "POST": {"ats": "greenhouse", "board": "acme"}}.get(method)
     assert request(jobs_api, method, path, body=body)[0] == 401
-    assert request(jobs_api, method, path, body=body, token=user_token)[0] == 401
+    # A valid user token is the wrong kind here: 403, which says so
+    status, answer = request(jobs_api, method, path, body=body, token=user_token)
+    assert status == 403
+    assert answer["error"]["message"] == "This route takes admin tokens, not user tokens."
 
 
 def test_sources_are_listed_by_company_a_page_at_a_time(

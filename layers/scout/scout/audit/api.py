@@ -187,7 +187,13 @@ def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = No
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 502),
+    responses={
+        200: {
+            "description": "A page of your scans, newest first; next_cursor continues",
+            "content": {"application/json": {"model": scans.ScanPage}},
+        },
+        **_errors(401, 502),
+    },
 )
 def list_scans(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -202,7 +208,13 @@ def list_scans(
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 404, 502),
+    responses={
+        200: {
+            "description": "The scan: its status, and once finished its result and artifact links",
+            "content": {"application/json": {"model": scans.ScanDetail}},
+        },
+        **_errors(401, 404, 502),
+    },
 )
 def get_scan(scan_id: str) -> scans.ScanDetail:
     wiring = services()

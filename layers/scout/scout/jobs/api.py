@@ -12,7 +12,6 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AwareDatetime
 
 from scout import runtime
 from scout.api_docs import openapi_router
@@ -36,6 +35,7 @@ from scout.jobs.poll_queue import poll_queue
 from scout.jobs.posting import AtsKind, EmploymentType, WorkplaceType
 from scout.settings import get_settings
 from scout.store import Store, get_store
+from scout.store.values import StorableTimestamp
 
 app = ScoutHttpApi(get_settings(), title="scout jobs API")
 app.include_router(health_router)
@@ -108,7 +108,7 @@ def list_jobs(
     remote: Annotated[bool | None, Query(description=ABOUT["remote"])] = None,
     department: Annotated[str | None, Query(max_length=200, description=ABOUT["department"])] = None,
     employment_type: Annotated[EmploymentType | None, Query(description=ABOUT["employment_type"])] = None,
-    posted_after: Annotated[AwareDatetime | None, Query(description=ABOUT["posted_after"])] = None,
+    posted_after: Annotated[StorableTimestamp | None, Query(description=ABOUT["posted_after"])] = None,
     salary_min: Annotated[float | None, Query(ge=0, description=ABOUT["salary_min"])] = None,
     include_archived: Annotated[bool, Query(description=ABOUT["include_archived"])] = False,
     cursor: Cursor = None,

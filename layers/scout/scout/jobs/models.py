@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from scout.jobs.posting import AtsKind, EmploymentType, Posting, WorkplaceType
+from scout.store.values import StorableTimestamp
 
 
 def _iso_utc(value: datetime) -> str:
@@ -70,7 +71,7 @@ class JobQuery(BaseModel):
     remote: bool | None = None
     department: str | None = Field(default=None, max_length=200)
     employment_type: EmploymentType | None = None
-    posted_after: AwareDatetime | None = None
+    posted_after: StorableTimestamp | None = None
     salary_min: float | None = Field(default=None, ge=0)
     include_archived: bool = False
     cursor: str | None = Field(default=None, max_length=500)
