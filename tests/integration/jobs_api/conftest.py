@@ -9,6 +9,7 @@ thread. Fixtures:
 ``poll_queue``  a moto SQS poll queue (with its dead-letter queue), POLL_QUEUE_URL set
 ``jobs_api``    the jobs function's resolver, imported fresh with that environment
 ``admin_token`` a bearer token the admin routes accept
+``scheduler``, ``worker``  the poll scheduler's and poll worker's function modules
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from scout.jobs.poll_queue import forget_poll_queues
 from scout.settings import get_settings
 from tests.integration.jobs_api.support import FakeAtsServer, PollQueues, serve_fake_ats
 from tests.support.fake_ats import FakeAts
+from tests.support.functions import load_function
 
 ADMIN_SECRET = "admin-secret-for-jobs-api-tests-0123456789"
 USER_SECRET = "user-secret-for-jobs-api-tests-01234567890"
@@ -90,6 +92,16 @@ def poll_queue(jobs_env: pytest.MonkeyPatch) -> Iterator[PollQueues]:
         get_settings.cache_clear()
         yield PollQueues(client, queue_url, arn, dead_letter_url)
         forget_poll_queues()
+
+
+@pytest.fixture
+def scheduler(jobs_env: pytest.MonkeyPatch) -> ModuleType:
+    return load_function("poll_scheduler")
+
+
+@pytest.fixture
+def worker(jobs_env: pytest.MonkeyPatch) -> ModuleType:
+    return load_function("poll_worker")
 
 
 @pytest.fixture

@@ -256,8 +256,13 @@ def test_poll_now_queues_the_source_with_its_board(
     assert status == 202
     assert body == {"source_id": source_id, "status": "queued"}
     messages = poll_queue.receive_all()
-    assert [json.loads(message["Body"]) for message in messages] == [
-        {"source_id": source_id, "ats": "ashby", "board": "globex"}
+    [queued] = [json.loads(message["Body"]) for message in messages]
+    # The message carries the run the request started: it shows as running until polled
+    run_id = queued.pop("run_id")
+    assert queued == {"source_id": source_id, "ats": "ashby", "board": "globex"}
+    _, runs = request(jobs_api, "GET", f"/sources/{source_id}/runs", token=admin_token)
+    assert [(run["id"], run["status"], run["finished_at"]) for run in runs["items"]] == [
+        (run_id, "running", None)
     ]
 
 

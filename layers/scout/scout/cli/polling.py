@@ -54,11 +54,11 @@ async def poll_into_store(
 async def _claim(store: Store, settings: Settings, source_id: UUID | None) -> list[PollRequest]:
     if source_id is not None:
         leased = await store.call(
-            "request_source_poll", p_source_id=source_id, p_lease_seconds=settings.poll_lease_seconds
+            "request_poll", p_source_id=source_id, p_lease_seconds=settings.poll_lease_seconds
         )
         return [PollRequest.model_validate(leased)]
     claimed = await store.call(
-        "claim_due_sources",
+        "claim_due_polls",
         p_limit=MAX_SOURCES,
         p_lease_seconds=settings.poll_lease_seconds,
         p_due_only=False,

@@ -161,7 +161,10 @@ class SourceChanges(BaseModel):
 class PollRun(BaseModel):
     id: UUID
     source_id: UUID
-    status: Literal["succeeded", "failed"]
+    status: Literal["running", "succeeded", "failed"] = Field(
+        description="running from its claim until a worker records it; failed with error worker_lost "
+        "when its worker died (the retry is a run of its own)"
+    )
     complete: bool
     fetched: int
     upserted: int
@@ -170,7 +173,7 @@ class PollRun(BaseModel):
     guard: str | None = Field(default=None, description="The guard that held archiving back, if any.")
     error: ErrorInfo | None = None
     started_at: Timestamp
-    finished_at: Timestamp
+    finished_at: Timestamp | None = Field(default=None, description="null while running")
 
 
 class PollRunPage(BaseModel):

@@ -34,6 +34,9 @@ class PollRequest(BaseModel):
     source_id: UUID
     ats: AtsKind
     board: str = Field(min_length=1, max_length=2048)
+    # The running run the claim recorded (claim_due_polls, request_poll); the worker settles
+    # it when it syncs. Absent in messages enqueued before runs were recorded at claim time.
+    run_id: UUID | None = None
 
 
 class PollQueue(Protocol):
@@ -73,7 +76,7 @@ class SqsPollQueue:
         from botocore.exceptions import BotoCoreError, ClientError
 
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
-            {"Id": str(position), "MessageBody": request.model_dump_json()}
+            {"Id": str(position), "MessageBody": request.model_dump_json(exclude_none=True)}
             for position, request in enumerate(group)
         ]
         try:

@@ -1,9 +1,11 @@
 """Polling a source: fetch its board within a deadline, then sync the result in one store call.
 
-Whatever the fetch does, exactly one ``sync_source_postings`` call follows it: the postings
-of a successful fetch (``complete`` as the adapter judged it), or the error of a failed one,
-which backs the source off and changes no posting. Only the store failing (or the source
-having been deleted meanwhile, ``NotFound``) raises.
+Whatever the fetch does, exactly one store call follows it: the postings of a successful
+fetch (``complete`` as the adapter judged it), or the error of a failed one, which backs the
+source off and changes no posting. A request claimed with a running run is synced with
+``finish_source_poll``, which settles that run too (see the poll_resilience migration);
+otherwise ``sync_source_postings``. Only the store failing (or the source having been
+deleted meanwhile, ``NotFound``) raises.
 """
 
 from __future__ import annotations
@@ -70,8 +72,13 @@ async def poll_source(
     settings: Settings,
     deadline_seconds: float | None = None,
     client: httpx.AsyncClient | None = None,
+    redelivered: bool = False,
 ) -> PollRun:
-    """Fetch one source's board and sync it: one store round trip. Returns the recorded run."""
+    """Fetch one source's board and sync it: one store round trip. Returns the recorded run.
+
+    ``redelivered``: the queue delivered this request before, to an attempt that did not
+    finish; its running run is closed as failed (worker_lost) and this one is recorded anew.
+    """
     started_at = datetime.now(UTC)
     try:
         result = await fetch_within(
@@ -93,7 +100,16 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
-    run = await store.call("sync_source_postings", p_source_id=request.source_id, p_result=outcome)
+    if request.run_id is None:
+        run = await store.call("sync_source_postings", p_source_id=request.source_id, p_result=outcome)
+    else:
+        run = await store.call(
+            "finish_source_poll",
+            p_source_id=request.source_id,
+            p_run_id=request.run_id,
+            p_result=outcome,
+            p_retry=redelivered,
+        )
     return PollRun.model_validate(run)
 
 

@@ -32,8 +32,9 @@ async def enqueue_due_sources(
 ) -> ScheduleReport:
     """Claim due sources a page at a time and enqueue them, until none is due.
 
-    A claim leases its sources (see ``claim_due_sources``). Sources the queue does not take
-    are released at once, so they are due again on the next tick rather than after the lease.
+    A claim leases its sources and records a running run for each (see ``claim_due_polls``).
+    Polls the queue does not take are withdrawn at once, so their sources are due again on
+    the next tick rather than after the lease.
     Defaults: the environment's store, poll queue and ``POLL_LEASE_SECONDS``.
     """
     settings = get_settings()
@@ -43,7 +44,7 @@ async def enqueue_due_sources(
     report = ScheduleReport()
     while report.claimed < max_sources:
         limit = min(page_size, max_sources - report.claimed)
-        claimed = await store.call("claim_due_sources", p_limit=limit, p_lease_seconds=lease_seconds)
+        claimed = await store.call("claim_due_polls", p_limit=limit, p_lease_seconds=lease_seconds)
         requests = [PollRequest.model_validate(item) for item in claimed]
         if not requests:
             break
@@ -52,7 +53,7 @@ async def enqueue_due_sources(
         report.enqueued += len(requests) - len(refused)
         if refused:
             released = await store.call(
-                "release_sources", p_source_ids=[str(request.source_id) for request in refused]
+                "release_polls", p_run_ids=[str(request.run_id) for request in refused]
             )
             report.released += int(released["released"])
             logger.warning("the poll queue refused sources; stopping this tick", extra=report.model_dump())

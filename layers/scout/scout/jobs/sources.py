@@ -146,10 +146,10 @@ async def list_runs(source_id: UUID, cursor: str | None, limit: int, *, store: S
 async def queue_poll(source_id: UUID, *, store: Store, queue: PollQueue, settings: Settings) -> PollQueued:
     """Put one source on the poll queue now, whatever its schedule."""
     leased = await store.call(
-        "request_source_poll", p_source_id=source_id, p_lease_seconds=settings.poll_lease_seconds
+        "request_poll", p_source_id=source_id, p_lease_seconds=settings.poll_lease_seconds
     )
     request = PollRequest.model_validate(leased)
     if await queue.send([request]):
-        await store.call("release_sources", p_source_ids=[str(source_id)])
+        await store.call("release_polls", p_run_ids=[str(request.run_id)])
         raise QueueUnavailable("the poll queue did not take the request; try again")
     return PollQueued(source_id=source_id)
