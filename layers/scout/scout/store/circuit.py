@@ -21,7 +21,7 @@ class CircuitBreaker:
         self,
         *,
         failure_threshold: int = 3,
-        open_seconds: float = 2.0,
+        open_seconds: float = 1.0,
         clock: Callable[[], float] = monotonic,
     ) -> None:
         if failure_threshold < 1:
