@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.support.database import embedded_postgres_folder
 from tests.support.local_stack import DevProcess, copy_real_project, running_dev, scout
 
 TOKEN_KINDS = ("anonymous", "user", "admin", "service")
@@ -42,8 +43,10 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_real_project(tmp_path_factory.mktemp("fuzz"))
+def project() -> Iterator[Path]:
+    # Outside pytest's tmp folder, as tests/e2e/conftest.py's real_project (module-wide here).
+    with embedded_postgres_folder() as folder:
+        yield copy_real_project(folder)
 
 
 @pytest.fixture(scope="module")

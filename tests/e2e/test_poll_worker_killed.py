@@ -23,7 +23,6 @@ from tests.support.fake_ats import FakeAts
 from tests.support.http_server import Fault, LoopbackServer, run_in_thread
 from tests.support.local_stack import (
     ATS_BASE_URL_SETTINGS,
-    copy_real_project,
     eventually,
     http,
     running_dev,
@@ -44,8 +43,7 @@ def fake_ats(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeAts, Loopbac
         yield fake, server
 
 
-def scaled_project(tmp_path: Path) -> Path:
-    project = copy_real_project(tmp_path)
+def scaled(project: Path) -> Path:
     template = project / "template.yaml"
     text = template.read_text()
     for old, new in (
@@ -74,10 +72,10 @@ def poll_worker_pids(project: Path) -> list[int]:
 
 
 def test_a_poll_worker_killed_mid_poll_leaves_a_failed_run_and_a_succeeded_retry(
-    tmp_path: Path, fake_ats: tuple[FakeAts, LoopbackServer]
+    real_project: Path, fake_ats: tuple[FakeAts, LoopbackServer]
 ) -> None:
     _, server = fake_ats
-    project = scaled_project(tmp_path)
+    project = scaled(real_project)
     with running_dev(project) as dev:
         minted = scout("token", "--strategy", "admin", "--sub", "e2e-admin", cwd=project)
         admin = {"Authorization": f"Bearer {minted.stdout.strip()}"}

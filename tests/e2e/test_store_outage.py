@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from scout.store.circuit import CircuitBreaker
-from tests.support.local_stack import copy_real_project, eventually, running_dev
+from tests.support.local_stack import eventually, running_dev
 
 LOAD_SECONDS_BEFORE = 2.0
 LOAD_SECONDS_AFTER_RECOVERY = 4.0
@@ -64,8 +64,8 @@ def postmaster_pid(project: Path) -> int:
     return int((project / ".scout" / "pg" / "postmaster.pid").read_text().split()[0])
 
 
-def test_a_postgres_outage_is_a_fast_503_health_stays_up_and_recovery_is_clean(tmp_path: Path) -> None:
-    project = copy_real_project(tmp_path)
+def test_a_postgres_outage_is_a_fast_503_health_stays_up_and_recovery_is_clean(real_project: Path) -> None:
+    project = real_project
     with running_dev(project) as dev:
         readers = Client(dev.url, ["/jobs", "/companies"])
         health = Client(dev.url, ["/health"], pause=0.05)

@@ -148,6 +148,7 @@ def _posted(app: ScoutHttpApi, body: bytes, content_type: str | None = "applicat
         (b'{"name": "a", "size": 1e999}', "too large"),
         (b'{"name": "a", "size": NaN}', "not valid JSON"),
         (b'{"name": "a\\u0000b", "size": 1}', "NUL character"),
+        (b'{"name": "a\\ud800b", "size": 1}', "lone surrogate"),
         (b"name=a&size=1", "not valid JSON"),
     ],
 )

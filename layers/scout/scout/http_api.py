@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -40,6 +41,7 @@ PRINCIPAL_KEY = "principal"
 MAX_BODY_DEPTH = 32
 # 38 digits hold any integer or decimal a route takes (a salary, a limit) with room to spare.
 MAX_NUMBER_CHARACTERS = 40
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT")}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
@@ -94,6 +96,9 @@ def _check_nesting_and_text(document: Any) -> None:
         if isinstance(value, str):
             if "\x00" in value:
                 raise BodyRefused("The request body has a NUL character (\\u0000), which no field may hold.")
+            if _LONE_SURROGATE.search(value):
+                # JSON can escape half a UTF-16 pair; no UTF-8 text (nor Postgres) can hold one.
+                raise BodyRefused("The request body has a lone surrogate escape (\\ud800-\\udfff).")
         elif isinstance(value, dict):
             for key, item in value.items():
                 pending.append((key, depth))
