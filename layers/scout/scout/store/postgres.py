@@ -53,6 +53,7 @@ class PostgresStore:
         self._stale_after_seconds = stale_after_seconds
         self._pool: AsyncConnectionPool | None = None
         self._pool_lock: asyncio.Lock | None = None
+        self._retiring: set[asyncio.Future[None]] = set()
         self._last_used: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
             weakref.WeakKeyDictionary()
         )
@@ -78,6 +79,7 @@ class PostgresStore:
                 rows = await self._execute(pool, statement, params)
         except PoolTimeout as exc:
             self.circuit.record_failure()
+            self._replace_pool(pool)
             logger.warning("store connection unavailable", extra={"function": function, "error": str(exc)})
             raise StoreUnavailable("the store is unreachable; try again shortly") from exc
         except psycopg.Error as exc:
@@ -131,6 +133,22 @@ class PostgresStore:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
+
+    def _replace_pool(self, pool: AsyncConnectionPool) -> None:
+        """Drop a pool that could not connect; the next call opens a fresh one.
+
+        A pool whose connection attempts keep failing backs off between them (seconds, and
+        growing), so once the server is back it would still wait out its delay while calls
+        time out. A fresh pool connects at once.
+        """
+        if self._pool is not pool or self._holding:
+            return
+        self._pool = None
+        retiring = asyncio.ensure_future(pool.close(timeout=0))
+        self._retiring.add(retiring)
+        retiring.add_done_callback(self._retiring.discard)
 
     async def _open_pool(self) -> AsyncConnectionPool:
         if self._pool is not None:
