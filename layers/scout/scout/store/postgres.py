@@ -146,7 +146,7 @@ class PostgresStore:
         if self._pool is not pool or self._holding:
             return
         self._pool = None
-        retiring = asyncio.ensure_future(pool.close(timeout=0))
+        retiring = asyncio.ensure_future(pool.close(timeout=1.0))
         self._retiring.add(retiring)
         retiring.add_done_callback(self._retiring.discard)
 
