@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("bench.polling", "bench.scanning", "bench.local_stack", "bench.store_outage")
+SUITES = ("bench.cold_start", "bench.polling", "bench.scanning", "bench.local_stack", "bench.store_outage")
 
 
 def main() -> int:

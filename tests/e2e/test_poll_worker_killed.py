@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from scout.jobs.poll_worker import SYNC_RESERVE_SECONDS
+from scout.jobs.poll_messages import SYNC_RESERVE_SECONDS
 from tests.support.ats_payloads import greenhouse_job
 from tests.support.fake_ats import FakeAts
 from tests.support.http_server import Fault, LoopbackServer, run_in_thread

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from scout.errors import Conflict, RateLimited, StoreUnavailable
 from scout.http_api import ScoutHttpApi
-from scout.settings import get_settings
+from scout.settings import load_settings
 from tests.support.http_events import http_event, json_body
 
 
@@ -21,7 +21,7 @@ class Widget(BaseModel):
 
 @pytest.fixture
 def app(scout_env: pytest.MonkeyPatch) -> ScoutHttpApi:
-    app = ScoutHttpApi(get_settings(), title="conventions test")
+    app = ScoutHttpApi(load_settings(), title="conventions test")
 
     @app.post("/widgets")
     def create_widget(widget: Widget) -> dict[str, str]:
@@ -186,7 +186,7 @@ def test_nul_in_the_query_gets_400_before_any_route(app: ScoutHttpApi, query: di
 
 
 def test_store_unavailable_is_a_503_with_retry_after(scout_env: pytest.MonkeyPatch) -> None:
-    app = ScoutHttpApi(get_settings(), title="outage test")
+    app = ScoutHttpApi(load_settings(), title="outage test")
 
     @app.get("/stored")
     def stored() -> None:

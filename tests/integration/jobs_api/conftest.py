@@ -7,7 +7,7 @@ thread. Fixtures:
 ``jobs_env``    the environment every function reads (a clean database, secrets, hosts)
 ``fake_ats``    a FakeAts served on 127.0.0.1, every ATS base URL pointing at it
 ``poll_queue``  a moto SQS poll queue (with its dead-letter queue), POLL_QUEUE_URL set
-``jobs_api``    the jobs function's resolver, imported fresh with that environment
+``jobs_api``    the jobs function's routes, served with that environment
 ``admin_token`` a bearer token the admin routes accept
 ``scheduler``, ``worker``  the poll scheduler's and poll worker's function modules
 """
@@ -15,7 +15,6 @@ thread. Fixtures:
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -25,11 +24,11 @@ import pytest
 from psycopg.rows import dict_row
 
 from scout.auth import Strategy, mint, policies
-from scout.jobs.poll_queue import forget_poll_queues
-from scout.settings import get_settings
+from scout.settings import load_settings
 from tests.integration.jobs_api.support import FakeAtsServer, PollQueues, serve_fake_ats
 from tests.support.fake_ats import FakeAts
 from tests.support.functions import load_function
+from tests.support.wiring import serving_environment
 
 ADMIN_SECRET = "admin-secret-for-jobs-api-tests-0123456789"
 USER_SECRET = "user-secret-for-jobs-api-tests-01234567890"
@@ -53,9 +52,8 @@ def jobs_env(clean_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[p
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "POLL_QUEUE_URL", "SCOUT_EGRESS_ALLOW"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    with serving_environment():
+        yield monkeypatch
 
 
 @pytest.fixture
@@ -72,7 +70,6 @@ def poll_queue(jobs_env: pytest.MonkeyPatch) -> Iterator[PollQueues]:
     from moto import mock_aws
 
     with mock_aws():
-        forget_poll_queues()
         client = boto3.client("sqs")
         dead_letter_url = client.create_queue(QueueName="poll-dlq")["QueueUrl"]
         dead_letter_arn = client.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
@@ -89,9 +86,9 @@ def poll_queue(jobs_env: pytest.MonkeyPatch) -> Iterator[PollQueues]:
             "QueueArn"
         ]
         jobs_env.setenv("POLL_QUEUE_URL", queue_url)
-        get_settings.cache_clear()
-        yield PollQueues(client, queue_url, arn, dead_letter_url)
-        forget_poll_queues()
+        # A poll queue (and its SQS client) of its own, inside this mocked AWS.
+        with serving_environment():
+            yield PollQueues(client, queue_url, arn, dead_letter_url)
 
 
 @pytest.fixture
@@ -106,19 +103,18 @@ def worker(jobs_env: pytest.MonkeyPatch) -> ModuleType:
 
 @pytest.fixture
 def jobs_api(jobs_env: pytest.MonkeyPatch) -> ModuleType:
-    """The jobs API module as a cold start imports it, with this test's environment."""
-    sys.modules.pop("scout.jobs.api", None)
+    """The jobs API module; its routes are served with this test's environment."""
     return importlib.import_module("scout.jobs.api")
 
 
 @pytest.fixture
 def admin_token(jobs_env: pytest.MonkeyPatch) -> str:
-    return mint(policies(get_settings())[Strategy.ADMIN], "admin@scout.test")
+    return mint(policies(load_settings())[Strategy.ADMIN], "admin@scout.test")
 
 
 @pytest.fixture
 def user_token(jobs_env: pytest.MonkeyPatch) -> str:
-    return mint(policies(get_settings())[Strategy.USER], "user-1")
+    return mint(policies(load_settings())[Strategy.USER], "user-1")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from scout.settings import get_settings
+from scout.settings import load_settings
 from tests.integration.jobs_api.support import (
     FakeAtsServer,
     PollQueues,
@@ -78,7 +78,7 @@ def test_a_source_claimed_again_after_its_lease_closes_the_run_whose_message_nev
     scheduler: ModuleType, poll_queue: PollQueues, sql: Sql
 ) -> None:
     # Given a source claimed long ago whose message was lost (a running run older than the lease)
-    lease = get_settings().poll_lease_seconds
+    lease = load_settings().poll_lease_seconds
     source_id = add_source(sql)
     sql.execute(
         "insert into public.poll_runs (source_id, status, complete, started_at, finished_at)"

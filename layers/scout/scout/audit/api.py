@@ -7,43 +7,25 @@ stays light for the API's cold start: no Playwright, no scan engine.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from scout import runtime
+from scout import deps, runtime
+from scout.api_docs import docs_router
 from scout.audit import scans
-from scout.audit.artifacts import ArtifactStore, S3ArtifactStore
-from scout.audit.scan_queue import ScanQueue, SqsScanQueue
+from scout.audit.models import Scan, ScanDetail, ScanPage, ScanRequest
 from scout.auth import Strategy
-from scout.egress import EgressPolicy
-from scout.http_api import BEARER, ScoutHttpApi
+from scout.http_api import BEARER, ScoutRoutes, error_answers
 from scout.observability import metrics
-from scout.settings import Settings, get_settings
+from scout.settings import Settings
 
-if TYPE_CHECKING:
-    from scout.store import Store
-
-app = ScoutHttpApi(get_settings(), title="scout audit API")
+app = ScoutRoutes(title="scout audit API")
+app.include_router(docs_router)
 scan_readers = app.requires(Strategy.USER, Strategy.SERVICE)
-
-
-@dataclass(frozen=True)
-class AuditServices:
-    """What the routes hand to the scan service."""
-
-    store: Store
-    queue: ScanQueue
-    artifacts: ArtifactStore
-    policy: EgressPolicy
-    rate_limit: scans.RateLimit
 
 
 def check_configuration(settings: Settings) -> None:
@@ -60,46 +42,6 @@ def check_configuration(settings: Settings) -> None:
         raise RuntimeError(f"the audit API needs {' and '.join(missing)}")
 
 
-@cache
-def _aws_services(settings: Settings) -> tuple[ScanQueue, ArtifactStore, EgressPolicy]:
-    return (
-        SqsScanQueue.from_settings(settings),
-        S3ArtifactStore.from_settings(settings),
-        EgressPolicy.from_settings(settings),
-    )
-
-
-_override: AuditServices | None = None
-
-
-def services() -> AuditServices:
-    """The process's services: built on first use; the store is checked before every reuse."""
-    if _override is not None:
-        return _override
-    from scout.store import get_store
-
-    settings = get_settings()
-    queue, artifacts, policy = _aws_services(settings)
-    return AuditServices(
-        store=get_store(settings),
-        queue=queue,
-        artifacts=artifacts,
-        policy=policy,
-        rate_limit=scans.RateLimit(settings.scan_rate_limit, settings.scan_rate_window_seconds),
-    )
-
-
-@contextlib.contextmanager
-def using_services(replacement: AuditServices) -> Iterator[AuditServices]:
-    """Serve with ``replacement`` inside the block (tests: a test database, moto)."""
-    global _override
-    previous, _override = _override, replacement
-    try:
-        yield replacement
-    finally:
-        _override = previous
-
-
 _ERROR_DESCRIPTIONS = {
     401: "Missing, invalid or expired token",
     404: "No such scan (or not yours)",
@@ -107,22 +49,6 @@ _ERROR_DESCRIPTIONS = {
     429: "Rate limited; Retry-After says when to try again",
     502: "The queue or the database is unavailable; try again",
 }
-
-
-def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
-    responses: dict[int, OpenAPIResponse] = {}
-    for status in statuses:
-        response: OpenAPIResponse = {
-            "description": _ERROR_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        if status == 429:
-            retry_after: dict[str, Any] = {"type": "integer"}
-            response["headers"] = {
-                "Retry-After": {"description": "Seconds until a scan may be created", "schema": retry_after}
-            }
-        responses[status] = response
-    return responses
 
 
 _QUEUED: OpenAPIResponse = {
@@ -134,7 +60,7 @@ _QUEUED: OpenAPIResponse = {
             "schema": {"type": "string"},
         },
     },
-    "content": {"application/json": {"model": scans.Scan}},
+    "content": {"application/json": {"model": Scan}},
 }
 
 
@@ -153,19 +79,19 @@ IdempotencyKey = Annotated[
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses={202: _QUEUED, **_errors(401, 409, 429, 502)},
+    responses={202: _QUEUED, **error_answers(_ERROR_DESCRIPTIONS, 401, 409, 429, 502)},
 )
-def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[scans.Scan]:
-    wiring = services()
+def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[Scan]:
+    parts = deps.current()
     created = runtime.run(
         scans.create_scan(
             request,
             app.principal(),
             idempotency_key=idempotency_key,
-            store=wiring.store,
-            queue=wiring.queue,
-            policy=wiring.policy,
-            rate_limit=wiring.rate_limit,
+            store=parts.store(),
+            queue=parts.scan_queue(),
+            policy=parts.egress_policy(),
+            rate_limit=parts.scan_rate_limit(),
         )
     )
     headers = {"Location": f"/scans/{created.scan.id}"}
@@ -190,16 +116,18 @@ def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = No
     responses={
         200: {
             "description": "A page of your scans, newest first; next_cursor continues",
-            "content": {"application/json": {"model": scans.ScanPage}},
+            "content": {"application/json": {"model": ScanPage}},
         },
-        **_errors(401, 502),
+        **error_answers(_ERROR_DESCRIPTIONS, 401, 502),
     },
 )
 def list_scans(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
-) -> scans.ScanPage:
-    return runtime.run(scans.list_scans(app.principal(), store=services().store, cursor=cursor, limit=limit))
+) -> ScanPage:
+    return runtime.run(
+        scans.list_scans(app.principal(), store=deps.current().store(), cursor=cursor, limit=limit)
+    )
 
 
 @app.get(
@@ -211,13 +139,13 @@ def list_scans(
     responses={
         200: {
             "description": "The scan: its status, and once finished its result and artifact links",
-            "content": {"application/json": {"model": scans.ScanDetail}},
+            "content": {"application/json": {"model": ScanDetail}},
         },
-        **_errors(401, 404, 502),
+        **error_answers(_ERROR_DESCRIPTIONS, 401, 404, 502),
     },
 )
-def get_scan(scan_id: str) -> scans.ScanDetail:
-    wiring = services()
+def get_scan(scan_id: str) -> ScanDetail:
+    parts = deps.current()
     return runtime.run(
-        scans.get_scan(scan_id, app.principal(), store=wiring.store, artifacts=wiring.artifacts)
+        scans.get_scan(scan_id, app.principal(), store=parts.store(), artifacts=parts.artifacts())
     )

@@ -23,6 +23,7 @@ from scout.jobs.boards import fetch_board
 from scout.jobs.models import PollRun
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.results import FetchResult
+from scout.jobs.store import JobStore
 from scout.observability import logger
 from scout.settings import Settings
 from scout.store import Store
@@ -100,17 +101,10 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
+    jobs = JobStore(store)
     if request.run_id is None:
-        run = await store.call("sync_source_postings", p_source_id=request.source_id, p_result=outcome)
-    else:
-        run = await store.call(
-            "finish_source_poll",
-            p_source_id=request.source_id,
-            p_run_id=request.run_id,
-            p_result=outcome,
-            p_retry=redelivered,
-        )
-    return PollRun.model_validate(run)
+        return await jobs.sync_source_postings(request.source_id, outcome)
+    return await jobs.finish_source_poll(request.source_id, request.run_id, outcome, retry=redelivered)
 
 
 @dataclass(frozen=True)
