@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 
 from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
-from scout.audit.worker import process_scan
+from scout.audit.scan_processing import process_scan
 from scout.store import Store
 from tests.support.audit_fakes import MemoryArtifacts
 from tests.support.functions import ROOT
@@ -28,7 +28,7 @@ from tests.support.functions import ROOT
 HANGING_WORKER = """
 import asyncio, sys
 from uuid import UUID
-from scout.audit.worker import process_scan
+from scout.audit.scan_processing import process_scan
 from scout.store.postgres import PostgresStore
 
 class HangingScanner:
