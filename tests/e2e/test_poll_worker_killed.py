@@ -27,6 +27,7 @@ from tests.support.local_stack import (
     http,
     running_dev,
     scout,
+    worker_pids,
 )
 
 DEADLINE_SECONDS = 15
@@ -58,17 +59,12 @@ def scaled(project: Path) -> Path:
 
 
 def poll_worker_pids(project: Path) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if "scout.local.worker" in command and "PollWorkerFunction" in command and str(project) in command:
-            pids.append(int(entry.name))
-    return pids
+    """The local stack's worker processes serving PollWorkerFunction."""
+    return [
+        pid
+        for pid in worker_pids(str(project))
+        if "PollWorkerFunction" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    ]
 
 
 def test_a_poll_worker_killed_mid_poll_leaves_a_failed_run_and_a_succeeded_retry(
