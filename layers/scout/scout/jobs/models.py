@@ -83,7 +83,13 @@ class JobQuery(BaseModel):
     salary_min: float | None = Field(
         default=None,
         ge=0,
-        description="Only postings whose advertised salary reaches this amount (in their own currency).",
+        description="Only postings whose advertised salary, annualised (hour x 2080, day x 260, week x 52, "
+        "month x 12), reaches this yearly amount (in their own currency; see salary_currency).",
+    )
+    salary_currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{3}$",
+        description="Only postings paying in this ISO 4217 currency (EUR, USD ...), any case.",
     )
     include_archived: bool = Field(default=False, description="Include postings that are no longer listed.")
     cursor: str | None = Field(default=None, max_length=500, description=CURSOR_DESCRIPTION)

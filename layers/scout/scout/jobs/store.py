@@ -50,6 +50,7 @@ LIST_JOBS = sql_function(
     p_after_sort_at=TIMESTAMPTZ,
     p_after_id=SQL_UUID,
     p_limit=INTEGER,
+    p_salary_currency=TEXT,
 )
 GET_JOB = sql_function("get_job", p_job_id=SQL_UUID)
 LIST_COMPANIES = sql_function("list_companies", p_after_company=TEXT, p_limit=INTEGER)
@@ -79,6 +80,7 @@ RELEASE_POLLS = sql_function("release_polls", p_run_ids=JSONB)
 FINISH_SOURCE_POLL = sql_function(
     "finish_source_poll", p_source_id=SQL_UUID, p_run_id=SQL_UUID, p_result=JSONB, p_retry=BOOLEAN
 )
+POSTING_FINGERPRINTS = sql_function("posting_fingerprints", p_source_id=SQL_UUID)
 
 
 class JobStore:
@@ -103,6 +105,7 @@ class JobStore:
             p_employment_type=query.employment_type,
             p_posted_after=query.posted_after,
             p_salary_min=query.salary_min,
+            p_salary_currency=query.salary_currency.upper() if query.salary_currency else None,
             p_include_archived=query.include_archived,
             p_after_sort_at=after.sort_at if after else None,
             p_after_id=after.id if after else None,
@@ -189,6 +192,11 @@ class JobStore:
             self._store, p_source_ids=[str(source_id) for source_id in source_ids]
         )
         return int(released["released"])
+
+    async def posting_fingerprints(self, source_id: UUID) -> dict[str, dict[str, Any]]:
+        """Each posting's list fingerprint and whether its detail is pending (scout.jobs.details)."""
+        rows: dict[str, dict[str, Any]] = await POSTING_FINGERPRINTS.call(self._store, p_source_id=source_id)
+        return rows or {}
 
     async def sync_source_postings(self, source_id: UUID, result: dict[str, Any]) -> PollRun:
         """Record one fetch (see ``scout.jobs.polling``) in one transaction; the run it made."""
