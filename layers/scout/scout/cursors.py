@@ -49,9 +49,9 @@ class RankedJobsPosition(Position):
     the first page was ranked at (freshness is judged against it on every page)."""
 
     list_name: str = "jobs_by_relevance"
-    as_of: AwareDatetime
+    as_of: StorableTimestamp
     rank: int
-    sort_at: AwareDatetime
+    sort_at: StorableTimestamp
     id: UUID
 
 
