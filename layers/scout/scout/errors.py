@@ -6,8 +6,6 @@ poll run, a source's last error); :class:`ErrorBody` is what every HTTP error an
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -35,9 +33,6 @@ class ScoutError(Exception):
         self.message = message
         if code is not None:
             self.code = code
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
 
 
 class BadRequest(ScoutError):
@@ -107,7 +102,7 @@ class InvalidUrl(BadRequest):
 
 
 class BlockedTarget(BadRequest):
-    """The URL resolves to an address scout may not reach (DESIGN §4 egress policy)."""
+    """The URL resolves to an address scout may not reach (docs/egress.md)."""
 
     code = "blocked_target"
 

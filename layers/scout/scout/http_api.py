@@ -1,7 +1,7 @@
 """The HTTP API conventions every API function shares.
 
 :class:`ScoutHttpApi` is Powertools' HTTP API resolver with pydantic validation and OpenAPI,
-plus what DESIGN §4-5 asks of every route: the Host check, CORS from ``ALLOWED_ORIGINS``,
+plus what every route owes (README.md, HTTP API): the Host check, CORS from ``ALLOWED_ORIGINS``,
 bearer-token strategies declared per route, and errors as ``{"error": {"code", "message"}}``.
 """
 
@@ -15,20 +15,26 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
-from scout import __version__
+from scout import __version__, deps
 from scout.auth import Principal, Strategy, authenticate, policies
 from scout.errors import ErrorBody, ErrorInfo, NotFound, RateLimited, ScoutError, Unauthorized
 from scout.observability import logger
 from scout.settings import Settings
 
 PRINCIPAL_KEY = "principal"
-SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT")}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _security_schemes() -> dict[str, Any]:
+    # Powertools' OpenAPI models take a fifth of a cold start's import; a resolver is built
+    # on the first request, so they load then.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {"bearer": HTTPBearer(bearerFormat="JWT")}
 
 
 ERROR_SCHEMA_REF = "#/components/schemas/Error"  # ErrorBody, put there by scout.cli.openapi
@@ -112,7 +118,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         self.configure_openapi(
             title=title,
             version=__version__,
-            security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
+            security_schemes=_security_schemes(),
         )
         self.exception_handler(ScoutError)(self._scout_error)
         self.exception_handler(RequestValidationError)(self._validation_error)
@@ -145,15 +151,9 @@ class ScoutHttpApi(APIGatewayHttpResolver):
                     found[(route.openapi_path, route.method.lower())] = annotation
         return found
 
-    def requires(self, *strategies: Strategy) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response]:
+    def requires(self, *strategies: Strategy) -> TokenCheck:
         """A route middleware admitting only tokens of ``strategies``."""
-
-        def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-            app.append_context(**{PRINCIPAL_KEY: self._authenticate(strategies)})
-            return next_middleware(app)
-
-        check_token.scout_strategies = strategies  # type: ignore[attr-defined]  # read by _validation_error
-        return check_token
+        return requires(*strategies)
 
     def _authenticate(self, strategies: tuple[Strategy, ...]) -> Principal:
         return authenticate(
@@ -164,10 +164,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         )
 
     def principal(self) -> Principal:
-        principal = self.context.get(PRINCIPAL_KEY)
-        if not isinstance(principal, Principal):
-            raise RuntimeError("principal() called on a route without requires()")
-        return principal
+        return _principal_in(self.context)
 
     def _scout_error(self, exc: ScoutError) -> Response:
         headers = None
@@ -196,6 +193,76 @@ class ScoutHttpApi(APIGatewayHttpResolver):
     def _unexpected(self, exc: Exception) -> Response:
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+TokenCheck = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
+
+
+def requires(*strategies: Strategy) -> TokenCheck:
+    """A route middleware admitting only tokens of ``strategies``.
+
+    Powertools calls a route middleware with the resolver serving the request, whose settings
+    hold the token keys.
+    """
+
+    def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+        if not isinstance(app, ScoutHttpApi):
+            raise TypeError("scout routes are served by ScoutHttpApi")
+        app.append_context(**{PRINCIPAL_KEY: app._authenticate(strategies)})
+        return next_middleware(app)
+
+    check_token.scout_strategies = strategies  # type: ignore[attr-defined]  # read by _validation_error
+    return check_token
+
+
+def _principal_in(context: Mapping[str, Any]) -> Principal:
+    principal = context.get(PRINCIPAL_KEY)
+    if not isinstance(principal, Principal):
+        raise RuntimeError("principal() called on a route without requires()")
+    return principal
+
+
+class ScoutRoutes(APIGatewayHttpRouter):
+    """An API function's routes, declared at import, served by a :class:`ScoutHttpApi`.
+
+    The resolver is built from the settings of the process's dependencies (:mod:`scout.deps`)
+    on the first request, and again only when those settings change (a test serving with
+    other settings), so the routes module is imported once and never re-imported.
+    """
+
+    def __init__(self, *, title: str) -> None:
+        super().__init__()
+        self.title = title
+        self._routers: list[APIGatewayHttpRouter] = [self]
+        self._served: tuple[Settings, ScoutHttpApi] | None = None
+
+    def include_router(self, router: APIGatewayHttpRouter) -> None:
+        self._routers.append(router)
+
+    def requires(self, *strategies: Strategy) -> TokenCheck:
+        return requires(*strategies)
+
+    def principal(self) -> Principal:
+        return _principal_in(self.context)
+
+    def resolver(self, settings: Settings) -> ScoutHttpApi:
+        served = self._served
+        if served is None or served[0] != settings:
+            api = ScoutHttpApi(settings, title=self.title)
+            for router in self._routers:
+                api.include_router(router)
+            served = self._served = (settings, api)
+        return served[1]
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        api = self.resolver(deps.settings())
+        # Routers read the request (context, event) through the resolver serving it.
+        for router in self._routers:
+            router.api_resolver = api
+        return api.resolve(event, context)
+
+    def get_openapi_json_schema(self) -> str:
+        return self.resolver(deps.settings()).get_openapi_json_schema()
 
 
 health_router = APIGatewayHttpRouter()

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from scout.audit.axe import AxeScript
-from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
+from scout.settings import load_settings
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
 from tests.integration.audit.servers import SiteServer, shop_routes
+from tests.support.egress_gates import UncheckedEgress
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,8 @@ def test_repeated_scan_reuses_one_browser_and_one_lighthouse_worker(
     engines: list[ScanEngine] = []
 
     def engine_factory() -> ScanEngine:
-        engine = ScanEngine(
+        engine = ScanEngine.with_own_browsers(
+            load_settings(),
             egress=UncheckedEgress(),
             axe_script=axe_script,
             options=ScanOptions(navigation_timeout_seconds=20),
@@ -65,13 +67,19 @@ EXITING_PROCESS = """
 import sys
 from scout import runtime
 from scout.audit.browser_pool import BrowserPool
-from scout.audit.lighthouse_worker import LighthouseWorker
+from scout.audit.lighthouse import LighthouseWorker
+from tests.support.egress_gates import UncheckedEgress
 
 async def close(part):
     await part.aclose()
 
-pool = runtime.pooled(lambda: BrowserPool(chromium_path=sys.argv[1], idle_seconds=600), lambda p: True, close)
-worker = runtime.pooled(lambda: LighthouseWorker(chromium_path=sys.argv[1]), lambda w: True, close)
+gate = UncheckedEgress()
+pool = runtime.pooled(
+    lambda: BrowserPool(chromium_path=sys.argv[1], idle_seconds=600, egress=gate), lambda p: True, close
+)
+worker = runtime.pooled(
+    lambda: LighthouseWorker(chromium_path=sys.argv[1], egress=gate), lambda w: True, close
+)
 
 async def start():
     await pool.get().browser()

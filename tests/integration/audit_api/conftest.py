@@ -4,7 +4,6 @@ function's services over the test database."""
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -19,10 +18,10 @@ from scout import runtime
 from scout.audit import scans
 from scout.audit.artifacts import S3ArtifactStore
 from scout.audit.scan_queue import SqsScanQueue
-from scout.settings import get_settings
 from scout.store.postgres import PostgresStore
 from tests.support.audit_fakes import public_policy
 from tests.support.functions import load_function
+from tests.support.wiring import serving_environment
 
 REGION = "us-east-1"
 RATE_LIMIT = scans.RateLimit(scans=3, window_seconds=3600)
@@ -95,9 +94,8 @@ def audit_env(monkeypatch: pytest.MonkeyPatch, local_aws: LocalAws) -> Iterator[
         "POWERTOOLS_TRACE_DISABLED": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    with serving_environment():
+        yield monkeypatch
 
 
 @pytest.fixture
@@ -115,17 +113,13 @@ def audit_function(
     audit_env: pytest.MonkeyPatch, api_store: PostgresStore, local_aws: LocalAws
 ) -> Iterator[ModuleType]:
     """functions/audit_api/app.py serving with the test database, queue and bucket."""
-    # A cold start: the routes module builds its resolver from this test's settings.
-    sys.modules.pop("scout.audit.api", None)
+    audit_env.setenv("SCAN_RATE_LIMIT", str(RATE_LIMIT.scans))
+    audit_env.setenv("SCAN_RATE_WINDOW_SECONDS", str(RATE_LIMIT.window_seconds))
     module = load_function("audit_api")
-    from scout.audit.api import AuditServices, using_services
-
-    services = AuditServices(
+    with serving_environment(
         store=api_store,
-        queue=SqsScanQueue(local_aws.queue_url, client=local_aws.sqs),
+        scan_queue=SqsScanQueue(local_aws.queue_url, client=local_aws.sqs),
         artifacts=S3ArtifactStore(local_aws.bucket, link_seconds=300, client=local_aws.s3),
-        policy=public_policy(),
-        rate_limit=RATE_LIMIT,
-    )
-    with using_services(services):
+        egress_policy=public_policy(),
+    ):
         yield module

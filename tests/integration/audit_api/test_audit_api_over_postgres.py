@@ -10,7 +10,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from scout import runtime
+from scout import deps, runtime
 from scout.audit.artifacts import S3ArtifactStore
 from scout.auth import Strategy, mint, policies
 from scout.store.postgres import PostgresStore
@@ -29,9 +29,7 @@ class FakeLambdaContext:
 
 
 def token(strategy: Strategy = Strategy.USER, subject: str = "user-1") -> str:
-    from scout.audit.api import app
-
-    return mint(policies(app.settings)[strategy], subject)
+    return mint(policies(deps.settings())[strategy], subject)
 
 
 def call(function: ModuleType, event: dict[str, Any]) -> dict[str, Any]:

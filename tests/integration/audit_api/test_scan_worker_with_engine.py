@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from scout import runtime
+from scout import deps, runtime
 from scout.audit.artifacts import S3ArtifactStore
-from scout.audit.worker import RETRIED_ERROR_CODES, ScanWorker
+from scout.audit.scan_processing import RETRIED_ERROR_CODES, WorkOutcome, handle_scan_message
 from scout.auth import Strategy, mint, policies
+from scout.deps import Dependencies
 from scout.store.postgres import PostgresStore
 from tests.integration.audit_api.conftest import LocalAws
 from tests.support.audit_pages import product_site
@@ -42,31 +43,33 @@ def engine(audit_env: pytest.MonkeyPatch) -> Iterator[Any]:
     """The real engine behind the real egress guard, which lets loopback through only here."""
     from scout.audit.egress_gate import GuardedEgress
     from scout.audit.engine import ScanEngine
-    from scout.egress import EgressPolicy
+    from scout.egress.policy import EgressPolicy
+
+    gate = GuardedEgress(EgressPolicy(allow=["127.0.0.1"]))
 
     async def build() -> Any:
-        return ScanEngine(egress=GuardedEgress(EgressPolicy(allow=["127.0.0.1"])))
+        return ScanEngine.with_own_browsers(deps.settings(), egress=gate)
 
     scan_engine = runtime.run(build())
     try:
         yield scan_engine
     finally:
         runtime.run(scan_engine.aclose())
+        runtime.run(gate.aclose())
 
 
-def worker(store: PostgresStore, engine: Any, aws: LocalAws) -> ScanWorker:
-    return ScanWorker(
-        store=lambda: store,
-        scanner=lambda: engine,
+def process_message(store: PostgresStore, engine: Any, aws: LocalAws, body: str) -> WorkOutcome:
+    parts = Dependencies(
+        deps.settings(),
+        store=store,
+        scanner=engine,
         artifacts=S3ArtifactStore(aws.bucket, link_seconds=300, client=aws.s3),
-        max_attempts=4,
     )
+    return handle_scan_message(body, remaining_millis=119_000, parts=parts)
 
 
 def user_token() -> str:
-    from scout.audit.api import app
-
-    return mint(policies(app.settings)[Strategy.USER], "user-1")
+    return mint(policies(deps.settings())[Strategy.USER], "user-1")
 
 
 def queue_scan(store: PostgresStore, url: str) -> str:
@@ -102,9 +105,7 @@ def test_a_queued_scan_of_a_page_ends_succeeded_with_downloadable_reports(
     # Given a queued scan of the product page
     scan_id = queue_scan(api_store, site)
     # When the worker takes its message
-    done = worker(api_store, engine, local_aws).handle(
-        json.dumps({"scan_id": scan_id}), remaining_millis=119_000
-    )
+    done = process_message(api_store, engine, local_aws, json.dumps({"scan_id": scan_id}))
     # Then the scan succeeded with Lighthouse scores and axe's findings
     assert (done.outcome, done.status) == ("finished", "succeeded")
     scan = read_scan(audit_function, scan_id)
@@ -131,9 +132,7 @@ def test_a_site_that_refuses_connections_is_a_finished_failure_not_a_retry(
         closed_port = probe.getsockname()[1]
     scan_id = queue_scan(api_store, f"http://127.0.0.1:{closed_port}/")
     # When the worker takes its message, it does not raise (no retry)
-    done = worker(api_store, engine, local_aws).handle(
-        json.dumps({"scan_id": scan_id}), remaining_millis=119_000
-    )
+    done = process_message(api_store, engine, local_aws, json.dumps({"scan_id": scan_id}))
     # Then the scan is failed for the site's reason, readable by its owner
     assert (done.outcome, done.status) == ("finished", "failed")
     scan = read_scan(audit_function, scan_id)

@@ -7,46 +7,25 @@ stays light for the API's cold start: no Playwright, no scan engine.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from scout import runtime
+from scout import deps, runtime
 from scout.api_docs import docs_router
 from scout.audit import scans
-from scout.audit.artifacts import ArtifactStore, S3ArtifactStore
 from scout.audit.models import Scan, ScanDetail, ScanPage, ScanRequest
-from scout.audit.scan_queue import ScanQueue, SqsScanQueue
 from scout.auth import Strategy
-from scout.egress import EgressPolicy
-from scout.http_api import BEARER, ScoutHttpApi, error_answers
+from scout.http_api import BEARER, ScoutRoutes, error_answers
 from scout.observability import metrics
-from scout.settings import Settings, get_settings
+from scout.settings import Settings
 
-if TYPE_CHECKING:
-    from scout.store import Store
-
-app = ScoutHttpApi(get_settings(), title="scout audit API")
+app = ScoutRoutes(title="scout audit API")
 app.include_router(docs_router)
 scan_readers = app.requires(Strategy.USER, Strategy.SERVICE)
-
-
-@dataclass(frozen=True)
-class AuditServices:
-    """What the routes hand to the scan service."""
-
-    store: Store
-    queue: ScanQueue
-    artifacts: ArtifactStore
-    policy: EgressPolicy
-    rate_limit: scans.RateLimit
 
 
 def check_configuration(settings: Settings) -> None:
@@ -61,46 +40,6 @@ def check_configuration(settings: Settings) -> None:
     ]
     if missing:
         raise RuntimeError(f"the audit API needs {' and '.join(missing)}")
-
-
-@cache
-def _aws_services(settings: Settings) -> tuple[ScanQueue, ArtifactStore, EgressPolicy]:
-    return (
-        SqsScanQueue.from_settings(settings),
-        S3ArtifactStore.from_settings(settings),
-        EgressPolicy.from_settings(settings),
-    )
-
-
-_override: AuditServices | None = None
-
-
-def services() -> AuditServices:
-    """The process's services: built on first use; the store is checked before every reuse."""
-    if _override is not None:
-        return _override
-    from scout.store import get_store
-
-    settings = get_settings()
-    queue, artifacts, policy = _aws_services(settings)
-    return AuditServices(
-        store=get_store(settings),
-        queue=queue,
-        artifacts=artifacts,
-        policy=policy,
-        rate_limit=scans.RateLimit(settings.scan_rate_limit, settings.scan_rate_window_seconds),
-    )
-
-
-@contextlib.contextmanager
-def using_services(replacement: AuditServices) -> Iterator[AuditServices]:
-    """Serve with ``replacement`` inside the block (tests: a test database, moto)."""
-    global _override
-    previous, _override = _override, replacement
-    try:
-        yield replacement
-    finally:
-        _override = previous
 
 
 _ERROR_DESCRIPTIONS = {
@@ -143,16 +82,16 @@ IdempotencyKey = Annotated[
     responses={202: _QUEUED, **error_answers(_ERROR_DESCRIPTIONS, 401, 409, 429, 502)},
 )
 def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[Scan]:
-    wiring = services()
+    parts = deps.current()
     created = runtime.run(
         scans.create_scan(
             request,
             app.principal(),
             idempotency_key=idempotency_key,
-            store=wiring.store,
-            queue=wiring.queue,
-            policy=wiring.policy,
-            rate_limit=wiring.rate_limit,
+            store=parts.store(),
+            queue=parts.scan_queue(),
+            policy=parts.egress_policy(),
+            rate_limit=parts.scan_rate_limit(),
         )
     )
     headers = {"Location": f"/scans/{created.scan.id}"}
@@ -180,7 +119,9 @@ def list_scans(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
 ) -> ScanPage:
-    return runtime.run(scans.list_scans(app.principal(), store=services().store, cursor=cursor, limit=limit))
+    return runtime.run(
+        scans.list_scans(app.principal(), store=deps.current().store(), cursor=cursor, limit=limit)
+    )
 
 
 @app.get(
@@ -192,7 +133,7 @@ def list_scans(
     responses=error_answers(_ERROR_DESCRIPTIONS, 401, 404, 502),
 )
 def get_scan(scan_id: str) -> ScanDetail:
-    wiring = services()
+    parts = deps.current()
     return runtime.run(
-        scans.get_scan(scan_id, app.principal(), store=wiring.store, artifacts=wiring.artifacts)
+        scans.get_scan(scan_id, app.principal(), store=parts.store(), artifacts=parts.artifacts())
     )

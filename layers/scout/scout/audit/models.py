@@ -1,4 +1,4 @@
-"""What the audit API takes and answers (DESIGN §5 shapes), as pydantic models."""
+"""What the audit API takes and answers, as pydantic models."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class ScanFindings(ScanSummary):
 
 
 class ScanDetail(ScanFindings):
-    """GET /scans/{scan_id}: the scan result of DESIGN §5 and links to the artifacts."""
+    """GET /scans/{scan_id}: the scan result and links to the artifacts."""
 
     artifacts: list[ArtifactOut]
 

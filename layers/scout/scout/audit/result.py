@@ -1,4 +1,4 @@
-"""The scan result of DESIGN §5, and the artifacts that travel beside it.
+"""The scan result (docs/audit.md), and the artifacts that travel beside it.
 
 ``ScanResult`` serialises (``model_dump(mode="json", by_alias=True)``) to exactly the JSON
 that the API and ``scout scan --json`` return. Artifacts are kept out of it: they are large,

@@ -1,4 +1,4 @@
-"""From raw Playwright, Chrome and Lighthouse errors to the error codes of DESIGN §5.
+"""From raw Playwright, Chrome and Lighthouse errors to the scan error codes (docs/audit.md).
 
 A scan error is read by people who did not write the page and do not know what
 ``net::ERR_HTTP2_PROTOCOL_ERROR`` means, so every code comes with a sentence that says what

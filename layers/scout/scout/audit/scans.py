@@ -1,4 +1,4 @@
-"""The scan service: create, read and list scans for a principal (DESIGN §5).
+"""The scan service: create, read and list scans for a principal (docs/audit.md).
 
 Free of HTTP and AWS types: the store, the queue, the artifact store and the egress policy
 are passed in; ``scout.audit.api`` wires the process's defaults.
@@ -21,7 +21,7 @@ from scout.audit.scan_queue import ScanQueue
 from scout.audit.store import KeyReused, RateLimitReached, ScanReplayed, ScanStore
 from scout.auth import Principal, Strategy
 from scout.cursors import ScansPosition, decode_cursor
-from scout.egress import EgressPolicy, check_target_url
+from scout.egress.policy import EgressPolicy, check_target_url
 from scout.errors import BadRequest, Conflict, NotFound, RateLimited, UpstreamFailed
 from scout.observability import logger
 

@@ -19,10 +19,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from pydantic import BaseModel
 
-from scout import __version__
+from scout import __version__, deps
 from scout.api_docs import committed_path
 from scout.errors import ErrorBody
-from scout.http_api import ScoutHttpApi, error_answers
+from scout.http_api import ScoutHttpApi, ScoutRoutes, error_answers
 
 # The module holding each API function's resolver (`app`), in template order.
 API_MODULES = ("scout.jobs.api", "scout.audit.api")
@@ -39,7 +39,8 @@ def build_document() -> dict[str, Any]:
     merge = OpenAPIMerge(title="scout", version=__version__, openapi_version="3.1.0", on_conflict="error")
     documents = []
     for module_name in API_MODULES:
-        app: ScoutHttpApi = importlib.import_module(module_name).app
+        routes: ScoutRoutes = importlib.import_module(module_name).app
+        app = routes.resolver(deps.settings())
         document = json.loads(app.get_openapi_json_schema())
         documents.append((module_name, _with_scout_conventions(document, app)))
     check_components_agree(documents)

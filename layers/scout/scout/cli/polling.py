@@ -15,7 +15,7 @@ from scout.jobs.poll_queue import PollRequest
 from scout.jobs.polling import PollOutcome, poll_sources
 from scout.jobs.store import JobStore
 from scout.settings import Settings
-from scout.store import Store, get_store
+from scout.store import Store
 
 MAX_SOURCES = 10000
 BAR_WIDTH = 30
@@ -28,11 +28,10 @@ async def poll_into_store(
     concurrency: int,
     out: TextIO,
     progress: TextIO,
-    store: Store | None = None,
+    store: Store,
     client: httpx.AsyncClient | None = None,
 ) -> int:
     """Poll one source or every enabled one; a summary line per source. 1 if any poll failed."""
-    store = store or get_store(settings)
     requests = await _claim(store, settings, source_id)
     if not requests:
         out.write("no enabled sources to poll\n")

@@ -7,17 +7,18 @@ process's one event loop, where the pooled store and HTTP clients live.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from scout import runtime
+from scout import deps, runtime
 from scout.api_docs import docs_router
 from scout.auth import Strategy
-from scout.http_api import BEARER, ScoutHttpApi, error_answers, health_router
-from scout.jobs import catalog, sources
+from scout.deferred_import import deferred_module
+from scout.http_api import BEARER, ScoutRoutes, error_answers, health_router
+from scout.jobs import catalog
 from scout.jobs.models import (
     CURSOR_DESCRIPTION,
     MAX_PAGE_SIZE,
@@ -32,11 +33,16 @@ from scout.jobs.models import (
     SourceChanges,
     SourcePage,
 )
-from scout.jobs.poll_queue import poll_queue
-from scout.settings import get_settings
-from scout.store import Store, get_store
+from scout.store import Store
 
-app = ScoutHttpApi(get_settings(), title="scout jobs API")
+if TYPE_CHECKING:
+    from scout.jobs import sources
+else:
+    # The admin routes' domain (board detection and fetching, httpx, the ATS adapters) loads
+    # on the first admin request, not at every cold start (bench/cold_start.py).
+    sources = deferred_module("scout.jobs.sources")
+
+app = ScoutRoutes(title="scout jobs API")
 app.include_router(health_router)
 app.include_router(docs_router)
 
@@ -66,7 +72,7 @@ def answers(status: int, model: type[Any] | None, description: str, *errors: int
 
 
 def _store() -> Store:
-    return get_store(get_settings())
+    return deps.current().store()
 
 
 # ---- public read ---------------------------------------------------------------------------
@@ -124,7 +130,7 @@ def list_sources(cursor: Cursor = None, limit: Limit = 50) -> SourcePage:
     responses=answers(201, Source, "The new source, with what its trial fetch found", 401, 409),
 )
 def add_source(new: NewSource) -> Source:
-    return runtime.run(sources.add_source(new, store=_store(), settings=get_settings()))
+    return runtime.run(sources.add_source(new, store=_store(), settings=deps.settings()))
 
 
 @app.patch(
@@ -165,9 +171,10 @@ def remove_source(source_id: SourceId) -> Response[None]:
     ),
 )
 def poll_source_now(source_id: SourceId) -> PollQueued:
-    settings = get_settings()
-    queue = poll_queue(settings)
-    return runtime.run(sources.queue_poll(source_id, store=_store(), queue=queue, settings=settings))
+    parts = deps.current()
+    return runtime.run(
+        sources.queue_poll(source_id, store=parts.store(), queue=parts.poll_queue(), settings=parts.settings)
+    )
 
 
 @app.get(

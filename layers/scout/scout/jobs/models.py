@@ -1,4 +1,4 @@
-"""What the jobs API takes and answers (DESIGN §5 shapes), as pydantic models.
+"""What the jobs API takes and answers (README.md, HTTP API), as pydantic models.
 
 Responses are built from the JSON the SQL functions return, so these models are also the
 check that the database answers what the API promises.

@@ -5,11 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from scout.jobs.poll_queue import PollQueue, poll_queue
+from scout.jobs.poll_queue import PollQueue
 from scout.jobs.store import JobStore
 from scout.observability import logger, metrics
-from scout.settings import get_settings
-from scout.store import Store, get_store
+from scout.store import Store
 
 CLAIM_PAGE_SIZE = 100
 # One tick enqueues at most this many sources; the rest stay due for the next tick, so a
@@ -25,9 +24,9 @@ class ScheduleReport(BaseModel):
 
 async def enqueue_due_sources(
     *,
-    store: Store | None = None,
-    queue: PollQueue | None = None,
-    lease_seconds: int | None = None,
+    store: Store,
+    queue: PollQueue,
+    lease_seconds: int,
     page_size: int = CLAIM_PAGE_SIZE,
     max_sources: int = MAX_SOURCES_PER_TICK,
 ) -> ScheduleReport:
@@ -35,12 +34,7 @@ async def enqueue_due_sources(
 
     A claim leases its sources (see ``claim_due_sources``). Sources the queue does not take
     are released at once, so they are due again on the next tick rather than after the lease.
-    Defaults: the environment's store, poll queue and ``POLL_LEASE_SECONDS``.
     """
-    settings = get_settings()
-    store = store or get_store(settings)
-    queue = queue or poll_queue(settings)
-    lease_seconds = lease_seconds or settings.poll_lease_seconds
     jobs = JobStore(store)
     report = ScheduleReport()
     while report.claimed < max_sources:

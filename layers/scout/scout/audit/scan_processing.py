@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
-from scout.audit.artifacts import ArtifactBody, ArtifactStore, S3ArtifactStore, StoredArtifact
-from scout.audit.result import Device
+from scout.audit.artifacts import ArtifactBody, ArtifactStore, StoredArtifact
+from scout.audit.result import Device, ScanOutcome
 from scout.audit.scan_queue import scan_id_of
 from scout.audit.store import GaveUp, ScanStore, Skipped, Superseded
 from scout.observability import logger, metrics
-from scout.settings import get_settings
 
 if TYPE_CHECKING:
+    from scout.deps import Dependencies
     from scout.store import Store
 
 # Result error codes that are scout's fault, not the site's: worth another attempt.
@@ -46,27 +46,10 @@ LEASE_MARGIN_SECONDS = 30
 DEADLINE_MARGIN_SECONDS = 10
 
 
-class ScanResultLike(Protocol):
-    """What the worker reads of the engine's ``ScanResult``."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def error(self) -> Any: ...
-    def to_json_dict(self) -> dict[str, object]: ...
-
-
-class ScanOutcomeLike(Protocol):
-    @property
-    def result(self) -> ScanResultLike: ...
-    @property
-    def artifacts(self) -> Iterable[ArtifactBody]: ...
-
-
 class Scanner(Protocol):
     """The scan engine's interface (``scout.audit.engine.ScanEngine``)."""
 
-    async def scan(self, url: str, device: Device) -> ScanOutcomeLike: ...
+    async def scan(self, url: str, device: Device) -> ScanOutcome: ...
 
 
 class ScanAttemptFailed(Exception):
@@ -134,64 +117,24 @@ async def _upload(
     return list(await asyncio.gather(*(artifacts.put(scan_id, artifact) for artifact in produced)))
 
 
-class ScanWorker:
-    """One message at a time on the process's event loop, with the process's clients."""
+def handle_scan_message(body: str, *, remaining_millis: int, parts: Dependencies) -> WorkOutcome:
+    """Process one message body with the process's parts; raising sends it back to the queue."""
+    scan_id = scan_id_of(body)
+    deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
+    done = runtime.run(_process(scan_id, parts, lease_seconds(remaining_millis), deadline))
+    if done.outcome in ("finished", "gave_up") and done.status is not None:
+        metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    return done
 
-    def __init__(
-        self,
-        *,
-        store: Callable[[], Store],
-        scanner: Callable[[], Scanner],
-        artifacts: ArtifactStore,
-        max_attempts: int,
-    ) -> None:
-        self._store = store
-        self._scanner = scanner
-        self._artifacts = artifacts
-        self._max_attempts = max_attempts
 
-    @classmethod
-    def from_environment(cls) -> ScanWorker:
-        """Production wiring; raises RuntimeError at cold start when REPORTS_BUCKET is unset."""
-        from scout.store import get_store
-
-        settings = get_settings()
-        return cls(
-            store=lambda: get_store(settings),
-            scanner=_default_scanner,
-            artifacts=S3ArtifactStore.from_settings(settings),
-            max_attempts=settings.scan_max_attempts,
+async def _process(scan_id: UUID, parts: Dependencies, lease: int, deadline_seconds: float) -> WorkOutcome:
+    # Taken inside the loop: the store and the engine's browser are bound to it.
+    async with asyncio.timeout(deadline_seconds):
+        return await process_scan(
+            scan_id,
+            store=parts.store(),
+            scanner=parts.scanner(),
+            artifacts=parts.artifacts(),
+            lease_seconds=lease,
+            max_attempts=parts.settings.scan_max_attempts,
         )
-
-    def handle(self, body: str, *, remaining_millis: int) -> WorkOutcome:
-        """Process one message body; raising sends the message back to the queue."""
-        scan_id = scan_id_of(body)
-        deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
-        done = runtime.run(self._process(scan_id, lease_seconds(remaining_millis), deadline))
-        if done.outcome in ("finished", "gave_up") and done.status is not None:
-            metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
-        return done
-
-    async def _process(self, scan_id: UUID, lease: int, deadline_seconds: float) -> WorkOutcome:
-        # Built inside the loop: the store and the engine's browser are bound to it.
-        async with asyncio.timeout(deadline_seconds):
-            return await process_scan(
-                scan_id,
-                store=self._store(),
-                scanner=self._scanner(),
-                artifacts=self._artifacts,
-                lease_seconds=lease,
-                max_attempts=self._max_attempts,
-            )
-
-
-def _default_scanner() -> Scanner:
-    """A ScanEngine over the execution environment's pooled browser and Lighthouse worker.
-
-    Imported here so that importing this module (the API's tests, OpenAPI generation) never
-    loads Playwright. The engine itself is cheap: the expensive parts are pooled.
-    """
-    from scout.audit.engine import ScanEngine
-
-    engine: Scanner = ScanEngine()
-    return engine
