@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from scout import runtime
-from scout.errors import Unauthorized
+from scout.errors import Forbidden, ScoutError, Unauthorized
 from scout.settings import Settings
 from scout.signing_keys import ASYMMETRIC_ALGORITHMS, SigningKeys, signing_keys_for
 
@@ -222,8 +222,35 @@ def authenticate(
             not_a_user = refused
         except Unauthorized:
             continue
-    # A genuine token that is not a user's says so; every other failure is one sentence.
-    raise not_a_user or Unauthorized(INVALID)
+    if not_a_user is not None:
+        raise not_a_user  # a genuine token that is not a user's says so
+    other = _claimed_strategy(token, all_policies)
+    if other is not None and other not in accepted:
+        try:
+            verify(token, all_policies[other], leeway_seconds=leeway_seconds)
+        except ScoutError:  # refused, or its keys out of reach: not known to be genuine
+            pass
+        else:
+            # A genuine token, just not one this route takes: say so, rather than "invalid".
+            wanted = " or ".join(strategy.value for strategy in accepted)
+            raise Forbidden(f"This route takes {wanted} tokens, not {other.value} tokens.")
+    raise Unauthorized(INVALID)
+
+
+def _claimed_strategy(token: str, all_policies: dict[Strategy, TokenPolicy]) -> Strategy | None:
+    """The strategy whose audience the token names (unverified: only to pick which to check)."""
+    import jwt  # imported on the first token, as in verify (cold start)
+
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    for strategy, policy in all_policies.items():
+        if policy.audience in audiences:
+            return strategy
+    return None
 
 
 @dataclass(frozen=True)

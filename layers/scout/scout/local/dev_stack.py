@@ -121,7 +121,7 @@ class DevStack:
         assert self.gateway is not None
         defaults.update(served_jwks_default(self.gateway.url, options.environ, *env_file.values()))
         if options.database:
-            self.database = provide_database(self.root, options.environ)
+            self.database = provide_database(self.root, options.environ, log=self.log)
         else:
             self.database = LocalDatabase(None, "not started (--no-database)")
         if template.queues or template.buckets:
