@@ -2,7 +2,7 @@
 
 - ``scout``: production's poller, ``scout.jobs.polling.poll_sources``: sources concurrently
   (bounded), each fetched with ``fetch_board`` on the process's pooled clients and synced with
-  exactly one ``store.call("sync_source_postings", ...)``.
+  exactly one ``sync_source_postings`` call (``JobStore.sync_source_postings``).
 - ``client_per_request``: the naive baseline. Sources one after another, a new httpx client
   for every request (so a new TCP connection each time), and the sync as several SQL
   statements on one connection.

@@ -7,7 +7,6 @@ bearer-token strategies declared per route, and errors as ``{"error": {"code", "
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -16,11 +15,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel
 
 from scout import __version__, deps
 from scout.auth import Principal, Strategy, authenticate, policies
-from scout.errors import NotFound, RateLimited, ScoutError, Unauthorized
+from scout.errors import ErrorBody, ErrorInfo, NotFound, RateLimited, ScoutError, Unauthorized
 from scout.observability import logger
 from scout.settings import Settings
 
@@ -36,13 +37,44 @@ def _security_schemes() -> dict[str, Any]:
     return {"bearer": HTTPBearer(bearerFormat="JWT")}
 
 
+ERROR_SCHEMA_REF = "#/components/schemas/Error"  # ErrorBody, put there by scout.cli.openapi
+
+
+def error_body(code: str, message: str) -> str:
+    return ErrorBody(error=ErrorInfo(code=code, message=message)).model_dump_json()
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": {"code": code, "message": message}}),
+        body=error_body(code, message),
         headers=headers,
     )
+
+
+def error_answers(meanings: Mapping[int, str], *statuses: int) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI responses of the scout errors a route answers with, each as ``meanings`` says.
+
+    (Every operation also documents the 400 for invalid requests: ``scout.cli.openapi``.)
+    """
+    responses: dict[int, OpenAPIResponse] = {}
+    for status in statuses:
+        response: OpenAPIResponse = {
+            "description": meanings[status],
+            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+        }
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            # _scout_error sends it with every RateLimited.
+            retry_after: dict[str, Any] = {"type": "integer"}
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds until the request may be repeated",
+                    "schema": retry_after,
+                }
+            }
+        responses[status] = response
+    return responses
 
 
 def _host_name(host_header: str) -> str:
@@ -99,14 +131,25 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         host = headers.get("host") or (event.get("requestContext") or {}).get("domainName") or ""
         if _host_name(host) not in self._allowed_hosts:
             logger.warning("refused request for a host not in ALLOWED_HOSTS", extra={"host": host[:200]})
-            body = {"error": {"code": "bad_host", "message": "This host is not served here."}}
             return {
                 "statusCode": HTTPStatus.BAD_REQUEST.value,
                 "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(body),
+                "body": error_body("bad_host", "This host is not served here."),
                 "isBase64Encoded": False,
             }
         return super().resolve(event, context)
+
+    def query_models(self) -> dict[tuple[str, str], type[BaseModel]]:
+        """(OpenAPI path, method) -> the model a route expands into its query parameters."""
+        found: dict[tuple[str, str], type[BaseModel]] = {}
+        # The resolver's own route lists: Powertools has no public accessor for them. The
+        # OpenAPI tests fail if they change, before a document could go out wrong.
+        for route in self._static_routes + self._dynamic_routes:
+            for parameter in route.dependant.query_params:
+                annotation = parameter.field_info.annotation
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                    found[(route.openapi_path, route.method.lower())] = annotation
+        return found
 
     def requires(self, *strategies: Strategy) -> TokenCheck:
         """A route middleware admitting only tokens of ``strategies``."""

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from scout.audit.axe import summarize_axe
-from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
+from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
+from scout.errors import ErrorInfo
 
 
 class ScriptedEngine:
@@ -30,7 +31,7 @@ class ScriptedEngine:
         self.closed = True
 
 
-def result(status: str = "succeeded", *, error: ScanError | None = None) -> ScanResult:
+def result(status: str = "succeeded", *, error: ErrorInfo | None = None) -> ScanResult:
     violations = [
         {
             "id": "image-alt",
@@ -83,7 +84,7 @@ def test_json_mode_prints_one_result_object_per_scan() -> None:
 
 def test_table_mode_shows_status_violations_and_which_scans_were_warm() -> None:
     # Given two scans, the second partial
-    lighthouse_error = ScanError(
+    lighthouse_error = ErrorInfo(
         code="lighthouse_failed", message="The performance audit (Lighthouse) could not finish."
     )
     engine = ScriptedEngine(result(), result("partial", error=lighthouse_error))
@@ -102,7 +103,7 @@ def test_table_mode_shows_status_violations_and_which_scans_were_warm() -> None:
 
 
 def test_failed_scan_makes_the_command_exit_1() -> None:
-    error = ScanError(code="dns_failed", message="The website's name could not be found.")
+    error = ErrorInfo(code="dns_failed", message="The website's name could not be found.")
     status, output = run(["scan", "https://nowhere.example/"], ScriptedEngine(result("failed", error=error)))
     assert status == 1
     assert "dns_failed" in output

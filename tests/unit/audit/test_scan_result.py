@@ -6,7 +6,8 @@ import json
 
 from scout.audit.axe import MAX_NODES_PER_VIOLATION, summarize_axe
 from scout.audit.lighthouse import LighthouseRunSummary
-from scout.audit.result import ScanArtifacts, ScanError, ScanResult, Timings
+from scout.audit.result import ScanArtifacts, ScanResult, Timings
+from scout.errors import ErrorInfo
 
 WORKER_SUMMARY = {
     "lighthouseVersion": "12.2.3",
@@ -88,7 +89,7 @@ def test_scan_result_serialises_to_the_design_shape() -> None:
         final_url="https://shop.example/home",
         device="mobile",
         status="partial",
-        error=ScanError(
+        error=ErrorInfo(
             code="lighthouse_failed", message="The performance audit (Lighthouse) could not finish."
         ),
         lighthouse=None,

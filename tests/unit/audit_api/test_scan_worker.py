@@ -18,9 +18,10 @@ from uuid import UUID
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
+from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.audit.scan_processing import ScanAttemptFailed, handle_scan_message, lease_seconds, process_scan
 from scout.deps import Dependencies
+from scout.errors import ErrorInfo
 from scout.settings import Settings
 from tests.support.audit_fakes import MemoryArtifacts, ScriptedStore, scan_row
 from tests.support.functions import ROOT, load_function
@@ -52,7 +53,7 @@ def outcome(status: str = "succeeded", error: str | None = None, *, screenshot: 
         final_url="https://example.com/",
         device="desktop",
         status=status,  # type: ignore[arg-type]
-        error=ScanError(code=error, message=f"{error} happened") if error else None,
+        error=ErrorInfo(code=error, message=f"{error} happened") if error else None,
         lighthouse=None,
         axe=None,
         timings=Timings(total_ms=1234),

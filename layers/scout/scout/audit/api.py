@@ -7,7 +7,7 @@ stays light for the API's cold start: no Playwright, no scan engine.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -15,13 +15,16 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import deps, runtime
+from scout.api_docs import docs_router
 from scout.audit import scans
+from scout.audit.models import Scan, ScanDetail, ScanPage, ScanRequest
 from scout.auth import Strategy
-from scout.http_api import BEARER, ScoutRoutes
+from scout.http_api import BEARER, ScoutRoutes, error_answers
 from scout.observability import metrics
 from scout.settings import Settings
 
 app = ScoutRoutes(title="scout audit API")
+app.include_router(docs_router)
 scan_readers = app.requires(Strategy.USER, Strategy.SERVICE)
 
 
@@ -48,22 +51,6 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
-def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
-    responses: dict[int, OpenAPIResponse] = {}
-    for status in statuses:
-        response: OpenAPIResponse = {
-            "description": _ERROR_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        if status == 429:
-            retry_after: dict[str, Any] = {"type": "integer"}
-            response["headers"] = {
-                "Retry-After": {"description": "Seconds until a scan may be created", "schema": retry_after}
-            }
-        responses[status] = response
-    return responses
-
-
 _QUEUED: OpenAPIResponse = {
     "description": "The scan, queued (for a repeated Idempotency-Key: the same scan, as it is now)",
     "headers": {
@@ -73,7 +60,7 @@ _QUEUED: OpenAPIResponse = {
             "schema": {"type": "string"},
         },
     },
-    "content": {"application/json": {"model": scans.Scan}},
+    "content": {"application/json": {"model": Scan}},
 }
 
 
@@ -92,9 +79,9 @@ IdempotencyKey = Annotated[
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses={202: _QUEUED, **_errors(401, 409, 429, 502)},
+    responses={202: _QUEUED, **error_answers(_ERROR_DESCRIPTIONS, 401, 409, 429, 502)},
 )
-def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[scans.Scan]:
+def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[Scan]:
     parts = deps.current()
     created = runtime.run(
         scans.create_scan(
@@ -126,12 +113,12 @@ def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = No
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 502),
+    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 502),
 )
 def list_scans(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
-) -> scans.ScanPage:
+) -> ScanPage:
     return runtime.run(
         scans.list_scans(app.principal(), store=deps.current().store(), cursor=cursor, limit=limit)
     )
@@ -143,9 +130,9 @@ def list_scans(
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 404, 502),
+    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 404, 502),
 )
-def get_scan(scan_id: str) -> scans.ScanDetail:
+def get_scan(scan_id: str) -> ScanDetail:
     parts = deps.current()
     return runtime.run(
         scans.get_scan(scan_id, app.principal(), store=parts.store(), artifacts=parts.artifacts())

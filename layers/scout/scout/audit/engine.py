@@ -26,6 +26,7 @@ from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
 from scout.audit.result import (
     Device,
+    FinishedStatus,
     LighthouseSummary,
     ScanArtifacts,
     ScanOutcome,
@@ -119,7 +120,9 @@ class ScanEngine:
             target = await self._egress.check(url)
         except ScoutError as exc:
             failure = failure_from_scout_error(exc)
-            result = _result(url, device, "failed", failure, None, None, None, Timings(total_ms=_ms(started)))
+            result = _result(
+                url, device, ScanStatus.FAILED, failure, None, None, None, Timings(total_ms=_ms(started))
+            )
             _log(result)
             return ScanOutcome(result=result, artifacts=ScanArtifacts())
 
@@ -144,11 +147,11 @@ class ScanEngine:
         )
         lighthouse_run, lighthouse_failure = _split(lighthouse_outcome, LighthouseRun, "lighthouse")
         page, page_failure = _split(page_outcome, PageAudit, "browser")
-        status: ScanStatus = "succeeded"
+        status: FinishedStatus = ScanStatus.SUCCEEDED
         if lighthouse_failure and page_failure:
-            status = "failed"
+            status = ScanStatus.FAILED
         elif lighthouse_failure or page_failure:
-            status = "partial"
+            status = ScanStatus.PARTIAL
         lighthouse_summary = lighthouse_run.summary.to_result() if lighthouse_run else None
         final_url = progress.final_url or (lighthouse_summary.final_url if lighthouse_summary else None)
         result = _result(
@@ -208,7 +211,7 @@ def _split(
 def _result(
     url: str,
     device: Device,
-    status: ScanStatus,
+    status: FinishedStatus,
     failure: ScanFailure | None,
     final_url: str | None,
     lighthouse: LighthouseSummary | None,

@@ -29,6 +29,7 @@ from scout import runtime
 from scout.audit.artifacts import ArtifactBody, ArtifactStore, StoredArtifact
 from scout.audit.result import Device, ScanOutcome
 from scout.audit.scan_queue import scan_id_of
+from scout.audit.store import GaveUp, ScanStore, Skipped, Superseded
 from scout.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -78,36 +79,32 @@ async def process_scan(
     lease_seconds: int,
     max_attempts: int,
 ) -> WorkOutcome:
-    claim = await store.call(
-        "claim_scan", p_scan_id=scan_id, p_lease_seconds=lease_seconds, p_max_attempts=max_attempts
-    )
+    scan_store = ScanStore(store)
+    claim = await scan_store.claim_scan(scan_id, lease_seconds, max_attempts)
     log_context = {"scan_id": str(scan_id)}
-    if claim["outcome"] == "skipped":
-        logger.info("scan skipped", extra={**log_context, "reason": claim["reason"]})
-        return WorkOutcome("skipped", status=claim.get("status"), reason=claim["reason"])
-    if claim["outcome"] == "gave_up":
-        logger.error("scan failed for good after its last attempt", extra={**log_context, **claim})
+    if isinstance(claim, Skipped):
+        logger.info("scan skipped", extra={**log_context, "reason": claim.reason})
+        return WorkOutcome("skipped", status=claim.status, reason=claim.reason)
+    if isinstance(claim, GaveUp):
+        logger.error(
+            "scan failed for good after its last attempt",
+            extra={**log_context, "outcome": "gave_up", "attempts": claim.attempts},
+        )
         return WorkOutcome("gave_up", status="failed")
 
-    scan = claim["scan"]
-    attempt = int(scan["attempts"])
+    scan = claim.scan
+    attempt = scan.attempts
     log_context["attempt"] = str(attempt)
-    logger.info("scan started", extra={**log_context, "url": scan["url"], "device": scan["device"]})
-    outcome = await scanner.scan(scan["url"], scan["device"])
+    logger.info("scan started", extra={**log_context, "url": scan.url, "device": scan.device})
+    outcome = await scanner.scan(scan.url, scan.device)
     result = outcome.result
     error_code = getattr(result.error, "code", None)
     if result.status == "failed" and error_code in RETRIED_ERROR_CODES and attempt < max_attempts:
         raise ScanAttemptFailed(f"scan {scan_id} attempt {attempt} failed with {error_code}; retrying")
 
     stored = await _upload(scan_id, outcome.artifacts, artifacts)
-    finished = await store.call(
-        "finish_scan",
-        p_scan_id=scan_id,
-        p_attempt=attempt,
-        p_result=result.to_json_dict(),
-        p_artifacts=[artifact.to_json() for artifact in stored],
-    )
-    if finished["outcome"] == "superseded":
+    finished = await scan_store.finish_scan(scan_id, attempt, result.to_json_dict(), stored)
+    if isinstance(finished, Superseded):
         logger.warning("a later attempt took over this scan; result dropped", extra=log_context)
         return WorkOutcome("superseded")
     logger.info("scan stored", extra={**log_context, "status": result.status, "error_code": error_code})

@@ -11,97 +11,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from scout.audit.artifacts import ArtifactLink, ArtifactStore, StoredArtifact
-from scout.audit.result import Device
+from scout.audit.artifacts import ArtifactLink, ArtifactStore
+from scout.audit.models import ArtifactOut, Scan, ScanDetail, ScanPage, ScanRequest
+from scout.audit.result import ScanStatus
 from scout.audit.scan_queue import ScanQueue
+from scout.audit.store import KeyReused, RateLimitReached, ScanReplayed, ScanStore
 from scout.auth import Principal, Strategy
-from scout.cursors import ScansPosition, decode_cursor, encode_cursor
+from scout.cursors import ScansPosition, decode_cursor
 from scout.egress.policy import EgressPolicy, check_target_url
-from scout.egress.urls import MAX_URL_LENGTH
 from scout.errors import BadRequest, Conflict, NotFound, RateLimited, UpstreamFailed
 from scout.observability import logger
 
 if TYPE_CHECKING:
     from scout.store import Store
 
-ScanStatus = Literal["queued", "running", "succeeded", "partial", "failed"]
-
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 # Printable ASCII without spaces at the ends: what clients put in a header, bounded.
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
-
-
-# ---- what the API takes and answers ---------------------------------------------------------
-
-
-class ScanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(
-        min_length=1, max_length=MAX_URL_LENGTH, description="The page to audit (http or https)."
-    )
-    device: Device = Field(default="mobile", description="Emulated device for Lighthouse and axe.")
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-
-
-class ArtifactOut(BaseModel):
-    name: str = Field(description="screenshot.png, lighthouse.html, lighthouse.json or axe.json")
-    content_type: str
-    size_bytes: int
-    url: str = Field(description="A presigned GET link; it stops working at expires_at.")
-    expires_at: datetime
-
-
-class Scan(BaseModel):
-    """A scan as POST /scans answers it."""
-
-    id: UUID
-    url: str
-    device: Device
-    status: ScanStatus
-    created_at: datetime
-
-
-class ScanSummary(Scan):
-    """A scan in a list: where it stands, without the full result."""
-
-    final_url: str | None
-    error: ErrorDetail | None
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class ScanDetail(ScanSummary):
-    """GET /scans/{scan_id}: the scan result and links to the artifacts."""
-
-    # Kept as the engine wrote them when the scan finished: a scan stored by an older engine
-    # is still served as it was, never refused for a newer shape.
-    lighthouse: dict[str, Any] | None = Field(
-        description="Lighthouse summary: scores (performance, accessibility, best-practices, seo; 0-100), "
-        "metrics, timing, lighthouse_version, final_url, warnings; null when Lighthouse did not finish."
-    )
-    axe: dict[str, Any] | None = Field(
-        description="axe-core: violations [{id, impact, help, nodes: [{target, html}]}] and counts "
-        "by impact; null when the page audit did not finish."
-    )
-    timings: dict[str, Any] | None = Field(description="total_ms, navigation_ms, lighthouse_ms, axe_ms")
-    artifacts: list[ArtifactOut]
-
-
-class ScanPage(BaseModel):
-    items: list[ScanSummary]
-    next_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -153,33 +83,31 @@ async def create_scan(
     # Raises InvalidUrl, BlockedTarget or DnsFailed: refused before anything is stored.
     target = await check_target_url(request.url, policy)
     limited = principal.strategy is Strategy.USER
-    outcome = await store.call(
-        "create_scan",
-        p_owner=owner_of(principal),
-        p_url=target.url,
-        p_target_host=target.host,
-        p_device=request.device,
-        p_idempotency_key=key,
-        p_rate_limit=rate_limit.scans if limited else None,
-        p_rate_window_seconds=rate_limit.window_seconds,
+    outcome = await ScanStore(store).create_scan(
+        owner=owner_of(principal),
+        url=target.url,
+        target_host=target.host,
+        device=request.device,
+        idempotency_key=key,
+        rate_limit=rate_limit.scans if limited else None,
+        rate_window_seconds=rate_limit.window_seconds,
     )
-    kind = outcome["outcome"]
-    if kind == "rate_limited":
-        retry_after = int(outcome["retry_after_seconds"])
+    if isinstance(outcome, RateLimitReached):
+        retry_after = outcome.retry_after_seconds
         raise RateLimited(
             f"Too many scans: at most {rate_limit.scans} per {_duration(rate_limit.window_seconds)}. "
             f"Try again in {_duration(retry_after)}.",
             retry_after_seconds=retry_after,
         )
-    if kind == "idempotency_key_reused":
+    if isinstance(outcome, KeyReused):
         raise Conflict(
-            f"This Idempotency-Key was already used for scan {outcome['scan_id']} with a different url "
+            f"This Idempotency-Key was already used for scan {outcome.scan_id} with a different url "
             "or device. Use a new key for a new scan.",
             code="idempotency_key_reused",
         )
-    scan = Scan.model_validate(outcome["scan"])
-    if kind == "replayed":
-        if scan.status == "queued":
+    scan = outcome.scan
+    if isinstance(outcome, ScanReplayed):
+        if scan.status is ScanStatus.QUEUED:
             await _send(queue, scan, target.host, store=store, discard_on_failure=False)
         return Created(scan, replayed=True)
     await _send(queue, scan, target.host, store=store, discard_on_failure=True)
@@ -190,11 +118,11 @@ async def get_scan(
     scan_id: str, principal: Principal, *, store: Store, artifacts: ArtifactStore
 ) -> ScanDetail:
     """One scan with fresh artifact links; another owner's scan is reported as missing."""
-    identifier = _scan_uuid(scan_id)
-    row = await store.call("get_scan", p_scan_id=identifier, p_owner=_readable_by(principal))
-    stored = [StoredArtifact.from_json(item) for item in row.get("artifacts") or []]
-    links = await artifacts.links(stored)
-    return ScanDetail.model_validate({**row, "artifacts": [_artifact_out(link) for link in links]})
+    stored = await ScanStore(store).get_scan(_scan_uuid(scan_id), _readable_by(principal))
+    links = await artifacts.links(stored.artifacts)
+    return ScanDetail.model_validate(
+        {**stored.model_dump(exclude={"artifacts"}), "artifacts": [_artifact_out(link) for link in links]}
+    )
 
 
 async def list_scans(
@@ -203,22 +131,7 @@ async def list_scans(
     """The principal's own scans, newest first; ``next_cursor`` continues after this page."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
-    after = decode_cursor(ScansPosition, cursor)
-    page = await store.call(
-        "list_scans",
-        p_owner=owner_of(principal),
-        p_limit=limit,
-        p_after_created_at=after.created_at if after else None,
-        p_after_id=after.id if after else None,
-    )
-    following = page.get("next")
-    return ScanPage(
-        items=[ScanSummary.model_validate(item) for item in page["items"]],
-        next_cursor=encode_cursor(
-            ScansPosition,
-            {"created_at": following["created_at"], "id": following["id"]} if following else None,
-        ),
-    )
+    return await ScanStore(store).list_scans(owner_of(principal), decode_cursor(ScansPosition, cursor), limit)
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -233,7 +146,7 @@ async def _send(queue: ScanQueue, scan: Scan, host: str, *, store: Store, discar
             # The owner never saw this scan: remove it so that a retry starts cleanly and the
             # scan does not sit queued forever. If a worker took it after all, it stays.
             try:
-                await store.call("discard_queued_scan", p_scan_id=scan.id)
+                await ScanStore(store).discard_queued_scan(scan.id)
             except Exception:
                 logger.exception("could not discard an unqueued scan", extra={"scan_id": str(scan.id)})
         raise UpstreamFailed(
