@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("bench.cold_start", "bench.polling", "bench.scanning", "bench.local_stack")
+SUITES = (
+    "bench.cold_start",
+    "bench.polling",
+    "bench.posting_cpu",
+    "bench.scanning",
+    "bench.local_stack",
+    "bench.search",
+)
 
 
 def main() -> int:

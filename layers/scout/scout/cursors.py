@@ -43,6 +43,17 @@ class JobsPosition(Position):
     id: UUID
 
 
+class RankedJobsPosition(Position):
+    """A /jobs page in relevance order: the tier and time of its last item, and the moment
+    the first page was ranked at (freshness is judged against it on every page)."""
+
+    list_name: str = "jobs_by_relevance"
+    as_of: AwareDatetime
+    rank: int
+    sort_at: AwareDatetime
+    id: UUID
+
+
 class CompaniesPosition(Position):
     list_name: str = "companies"
     company: str

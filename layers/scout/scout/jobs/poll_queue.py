@@ -33,6 +33,8 @@ class PollRequest(BaseModel):
     source_id: UUID
     ats: AtsKind
     board: str = Field(min_length=1, max_length=2048)
+    # Kinds with detail pages: the digest of the stored list fingerprints (scout.jobs.details).
+    list_digest: str | None = Field(default=None, max_length=64)
 
 
 class PollQueue(Protocol):
@@ -72,7 +74,7 @@ class SqsPollQueue:
         from botocore.exceptions import BotoCoreError, ClientError
 
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
-            {"Id": str(position), "MessageBody": request.model_dump_json()}
+            {"Id": str(position), "MessageBody": request.model_dump_json(exclude_none=True)}
             for position, request in enumerate(group)
         ]
         try:
