@@ -12,6 +12,7 @@ SUITES = (
     "bench.scanning",
     "bench.local_stack",
     "bench.search",
+    "bench.store_outage",
 )
 
 
