@@ -401,7 +401,7 @@ class ScoutRoutes(APIGatewayHttpRouter):
 
     def resolver(self, settings: Settings) -> ScoutHttpApi:
         served = self._served
-        if served is None or served[0] != settings:
+        if served is None or served[0] is not settings:
             api = ScoutHttpApi(settings, title=self.title)
             for router in self._routers:
                 api.include_router(router)
