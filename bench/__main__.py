@@ -12,6 +12,8 @@ SUITES = (
     "bench.scanning",
     "bench.local_stack",
     "bench.search",
+    "bench.user_tokens",
+    "bench.store_outage",
 )
 
 

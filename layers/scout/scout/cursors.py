@@ -15,9 +15,10 @@ import json
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scout.errors import InvalidCursor
+from scout.store.values import StorableText, StorableTimestamp
 
 P = TypeVar("P", bound="Position")
 Item = TypeVar("Item")
@@ -39,7 +40,7 @@ class Position(BaseModel):
 
 class JobsPosition(Position):
     list_name: str = "jobs"
-    sort_at: AwareDatetime
+    sort_at: StorableTimestamp
     id: UUID
 
 
@@ -48,32 +49,32 @@ class RankedJobsPosition(Position):
     the first page was ranked at (freshness is judged against it on every page)."""
 
     list_name: str = "jobs_by_relevance"
-    as_of: AwareDatetime
+    as_of: StorableTimestamp
     rank: int
-    sort_at: AwareDatetime
+    sort_at: StorableTimestamp
     id: UUID
 
 
 class CompaniesPosition(Position):
     list_name: str = "companies"
-    company: str
+    company: StorableText
 
 
 class SourcesPosition(Position):
     list_name: str = "sources"
-    company: str
+    company: StorableText
     id: UUID
 
 
 class RunsPosition(Position):
     list_name: str = "runs"
-    started_at: AwareDatetime
+    started_at: StorableTimestamp
     id: UUID
 
 
 class ScansPosition(Position):
     list_name: str = "scans"
-    created_at: AwareDatetime
+    created_at: StorableTimestamp
     id: UUID
 
 

@@ -118,6 +118,7 @@ def new_http_client(
     max_connections: int = 20,
     max_keepalive: int | None = None,
     timeout_seconds: float = 15.0,
+    connect_timeout_seconds: float | None = None,
     follow_redirects: bool = True,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
@@ -139,7 +140,7 @@ def new_http_client(
             max_keepalive_connections=keepalive,
             keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
         ),
-        timeout=httpx.Timeout(timeout_seconds),
+        timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds or timeout_seconds),
         follow_redirects=follow_redirects,
         transport=transport,
         headers={"User-Agent": "scout/0.1 (+https://github.com/scout)"},

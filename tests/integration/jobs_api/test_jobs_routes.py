@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from types import ModuleType
 from typing import Any
 
@@ -11,6 +13,11 @@ import pytest
 from tests.integration.jobs_api.support import add_source, posting, request, sync
 
 Sql = psycopg.Connection[dict[str, Any]]
+
+
+def forged_cursor(**position: str) -> str:
+    text = json.dumps({"list_name": "jobs", "id": "00000000-0000-0000-0000-000000000000", **position})
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
 def titles(body: dict[str, Any]) -> list[str]:
@@ -183,6 +190,11 @@ def test_archived_postings_are_left_out_unless_asked_for(jobs_api: ModuleType, s
         ({"ats": "taleo"}, "ats"),
         ({"salary_min": "-1"}, "salary_min"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"posted_after": "2026-01-05T10:00:00+20:00"}, "posted_after"),  # Postgres takes ±15:59
+        ({"posted_after": "0001-01-01T00:00:00+01:00"}, "posted_after"),  # before year 1 in UTC
+        ({"posted_after": "9999-12-31T23:59:59-01:00"}, "posted_after"),  # after 9999 in UTC
+        # A well-formed cursor whose position has an offset Postgres would refuse
+        ({"cursor": forged_cursor(sort_at="2026-01-01T00:00:00+20:00")}, "cursor"),
     ],
 )
 def test_bad_query_values_get_400_naming_the_field(

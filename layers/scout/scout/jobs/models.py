@@ -23,6 +23,7 @@ from pydantic import (
 from scout.cursors import Page
 from scout.errors import ErrorInfo
 from scout.jobs.posting import AtsKind, EmploymentType, Posting, WorkplaceType
+from scout.store.values import StorableTimestamp
 
 
 def _iso_utc(value: datetime) -> str:
@@ -87,7 +88,7 @@ class JobQuery(BaseModel):
     employment_type: EmploymentType | None = Field(
         default=None, description="full_time, part_time, contract, temporary or intern."
     )
-    posted_after: AwareDatetime | None = Field(
+    posted_after: StorableTimestamp | None = Field(
         default=None, description="Only postings published at or after this time (ISO 8601 with a zone)."
     )
     salary_min: float | None = Field(
@@ -193,7 +194,10 @@ class SourceChanges(BaseModel):
 class PollRun(BaseModel):
     id: UUID
     source_id: UUID
-    status: Literal["succeeded", "failed"]
+    status: Literal["running", "succeeded", "failed"] = Field(
+        description="running from its claim until a worker records it; failed with error worker_lost "
+        "when its worker died (the retry is a run of its own)"
+    )
     complete: bool
     fetched: int
     upserted: int
@@ -202,7 +206,7 @@ class PollRun(BaseModel):
     guard: str | None = Field(default=None, description="The guard that held archiving back, if any.")
     error: ErrorInfo | None = None
     started_at: Timestamp
-    finished_at: Timestamp
+    finished_at: Timestamp | None = Field(default=None, description="null while running")
 
 
 class PollRunPage(Page[PollRun]):

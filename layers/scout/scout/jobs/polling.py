@@ -7,6 +7,8 @@ having been deleted meanwhile, ``NotFound``) raises. Kinds with detail pages (Wo
 SmartRecruiters) make one more call first, ``posting_fingerprints``, to learn which postings
 need their detail fetched (scout.jobs.details), unless the poll request's ``list_digest``
 already shows that the list did not change: every source needing no detail costs one round trip.
+A request claimed with a running run is synced with ``finish_source_poll``, which settles
+that run too (see the poll_resilience migration).
 """
 
 from __future__ import annotations
@@ -108,9 +110,14 @@ async def poll_source(
     settings: Settings,
     deadline_seconds: float | None = None,
     client: httpx.AsyncClient | None = None,
+    redelivered: bool = False,
     policy: FetchPolicy | None = None,
 ) -> PollRun:
-    """Fetch one source's board and sync it: one store round trip. Returns the recorded run."""
+    """Fetch one source's board and sync it: one store round trip. Returns the recorded run.
+
+    ``redelivered``: the queue delivered this request before, to an attempt that did not
+    finish; its running run is closed as failed (worker_lost) and this one is recorded anew.
+    """
     started_at = datetime.now(UTC)
     try:
         result = await fetch_within(
@@ -135,7 +142,10 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
-    return await JobStore(store).sync_source_postings(request.source_id, outcome)
+    jobs = JobStore(store)
+    if request.run_id is None:
+        return await jobs.sync_source_postings(request.source_id, outcome)
+    return await jobs.finish_source_poll(request.source_id, request.run_id, outcome, retry=redelivered)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,15 @@ CLAIM_DUE_SOURCES = sql_function(
 RELEASE_SOURCES = sql_function("release_sources", p_source_ids=JSONB)
 REQUEST_SOURCE_POLL = sql_function("request_source_poll", p_source_id=SQL_UUID, p_lease_seconds=INTEGER)
 SYNC_SOURCE_POSTINGS = sql_function("sync_source_postings", p_source_id=SQL_UUID, p_result=JSONB)
+# The claims that record a running run per poll (migration 20261206000200_poll_resilience).
+CLAIM_DUE_POLLS = sql_function(
+    "claim_due_polls", p_limit=INTEGER, p_lease_seconds=INTEGER, p_due_only=BOOLEAN
+)
+REQUEST_POLL = sql_function("request_poll", p_source_id=SQL_UUID, p_lease_seconds=INTEGER)
+RELEASE_POLLS = sql_function("release_polls", p_run_ids=JSONB)
+FINISH_SOURCE_POLL = sql_function(
+    "finish_source_poll", p_source_id=SQL_UUID, p_run_id=SQL_UUID, p_result=JSONB, p_retry=BOOLEAN
+)
 POSTING_FINGERPRINTS = sql_function("posting_fingerprints", p_source_id=SQL_UUID)
 
 
@@ -206,4 +215,35 @@ class JobStore:
         """Record one fetch (see ``scout.jobs.polling``) in one transaction; the run it made."""
         return PollRun.model_validate(
             await SYNC_SOURCE_POSTINGS.call(self._store, p_source_id=source_id, p_result=result)
+        )
+
+    async def claim_due_polls(
+        self, limit: int, lease_seconds: int, *, due_only: bool = True
+    ) -> list[PollRequest]:
+        """``claim_due_sources``, each request carrying the running run its claim recorded."""
+        claimed = await CLAIM_DUE_POLLS.call(
+            self._store, p_limit=limit, p_lease_seconds=lease_seconds, p_due_only=due_only
+        )
+        return [PollRequest.model_validate(item) for item in claimed]
+
+    async def request_poll(self, source_id: UUID, lease_seconds: int) -> PollRequest:
+        """``request_source_poll``, the request carrying the running run it recorded."""
+        leased = await REQUEST_POLL.call(self._store, p_source_id=source_id, p_lease_seconds=lease_seconds)
+        return PollRequest.model_validate(leased)
+
+    async def release_polls(self, run_ids: Sequence[UUID | None]) -> int:
+        """Withdraw claimed polls the queue did not take: their runs go, their sources are due."""
+        released = await RELEASE_POLLS.call(
+            self._store, p_run_ids=[str(run_id) for run_id in run_ids if run_id is not None]
+        )
+        return int(released["released"])
+
+    async def finish_source_poll(
+        self, source_id: UUID, run_id: UUID, result: dict[str, Any], *, retry: bool
+    ) -> PollRun:
+        """Sync a claimed poll's fetch and settle its running run (closed as lost on a retry)."""
+        return PollRun.model_validate(
+            await FINISH_SOURCE_POLL.call(
+                self._store, p_source_id=source_id, p_run_id=run_id, p_result=result, p_retry=retry
+            )
         )
