@@ -95,12 +95,14 @@ def function_variables(limits: FunctionLimits, aws: LocalAws, database_url: str,
         "ADMIN_SESSION_SECRET": "a" * 40,
         "SERVICE_TOKEN_SECRET": "s" * 40,
         "SCOUT_EGRESS_ALLOW": urlparse(site).hostname or "",
+        "ALLOW_ANONYMOUS_USERS": "false",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("SCOUT_IMAGE_LOG_LEVEL", "INFO"),
         "REPORTS_BUCKET": aws.bucket,
     }
     variables = {name: value for name, value in limits.variables.items() if isinstance(value, str)}
-    # The supabase store's key is left unset: the postgres store is the one under test.
-    unresolved = set(limits.variables) - set(variables) - set(local) - {"SUPABASE_SERVICE_ROLE_KEY"}
+    # The supabase store's keys are left unset: the postgres store is the one under test.
+    supabase_keys = {"SUPABASE_SECRET_KEY", "SUPABASE_SERVICE_ROLE_KEY"}
+    unresolved = set(limits.variables) - set(variables) - set(local) - supabase_keys
     assert not unresolved, f"template variables this test does not set: {sorted(unresolved)}"
     variables.update(local)
     # Boto3 reaches moto's server; no X-Ray daemon here, so the tracer would only log failures.
