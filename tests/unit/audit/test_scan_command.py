@@ -8,6 +8,7 @@ import json
 import pytest
 
 from scout.audit.axe import summarize_axe
+from scout.audit.budget import Budget, evaluate_budget
 from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
@@ -19,11 +20,17 @@ class ScriptedEngine:
     def __init__(self, *results: ScanResult) -> None:
         self.results = list(results)
         self.scans: list[tuple[str, str]] = []
+        self.runs: list[int] = []
         self.closed = False
 
-    async def scan(self, url: str, device: str) -> ScanOutcome:
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         self.scans.append((url, device))
+        self.runs.append(runs)
         scanned = self.results.pop(0).model_copy(update={"device": device})
+        if budget is not None:
+            scanned = scanned.model_copy(update={"budget": evaluate_budget(budget, scanned)})
         return ScanOutcome(result=scanned, artifacts=ScanArtifacts(screenshot_png=b"\x89PNG"))
 
     async def aclose(self) -> None:

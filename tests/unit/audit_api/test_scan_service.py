@@ -85,6 +85,8 @@ async def test_a_new_scan_is_stored_with_the_normalised_url_and_sent_with_its_ho
         "p_idempotency_key": "key-1",
         "p_rate_limit": 3,
         "p_rate_window_seconds": 3600,
+        "p_runs": 1,
+        "p_budget_limits": None,
     }
     # And the scan went on the queue with its host as the message group
     assert queue.sent == [(UUID(scan_row()["id"]), "example.com")]

@@ -17,6 +17,7 @@ from uuid import UUID
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from scout.audit.budget import Budget
 from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
 from scout.audit.worker import ScanAttemptFailed, ScanWorker, lease_seconds, process_scan
 from tests.support.audit_fakes import MemoryArtifacts, ScriptedStore, scan_row
@@ -33,9 +34,13 @@ class FakeScanner:
         self.outcome = outcome
         self.failure = failure
         self.scanned: list[tuple[str, str]] = []
+        self.asked: list[tuple[int, Budget | None]] = []
 
-    async def scan(self, url: str, device: str) -> ScanOutcome:
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         self.scanned.append((url, device))
+        self.asked.append((runs, budget))
         if self.failure is not None:
             raise self.failure
         assert self.outcome is not None
@@ -191,7 +196,9 @@ async def test_a_result_from_an_attempt_that_was_taken_over_is_dropped() -> None
 
 
 class HangingScanner:
-    async def scan(self, url: str, device: str) -> ScanOutcome:
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 

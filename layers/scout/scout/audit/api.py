@@ -1,7 +1,9 @@
-"""The audit function's HTTP API: POST /scans, GET /scans, GET /scans/{scan_id}.
+"""The audit function's HTTP API: POST /scans, GET /scans, GET /scans/{scan_id},
+GET /scans/{scan_id}/diff and GET /history.
 
 Each route authenticates (user or service token), calls one function of
-:mod:`scout.audit.scans` on the process's event loop, and shapes the response. This module
+:mod:`scout.audit.scans` or :mod:`scout.audit.history` on the process's event loop, and
+shapes the response. This module
 stays light for the API's cold start: no Playwright, no scan engine.
 """
 
@@ -19,9 +21,12 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
-from scout.audit import scans
+from scout.audit import history, scans
 from scout.audit.artifacts import ArtifactStore, S3ArtifactStore
+from scout.audit.diffs import DEFAULT_REGRESSION_THRESHOLD, ScanDiff
+from scout.audit.result import Device
 from scout.audit.scan_queue import ScanQueue, SqsScanQueue
+from scout.audit.worker import runs_that_fit
 from scout.auth import Strategy
 from scout.egress import EgressPolicy
 from scout.http_api import BEARER, ScoutHttpApi
@@ -44,6 +49,8 @@ class AuditServices:
     artifacts: ArtifactStore
     policy: EgressPolicy
     rate_limit: scans.RateLimit
+    # Lighthouse runs one attempt of the scan worker can hold (POST /scans refuses more).
+    max_runs: int = scans.MAX_RUNS
 
 
 def check_configuration(settings: Settings) -> None:
@@ -86,6 +93,10 @@ def services() -> AuditServices:
         artifacts=artifacts,
         policy=policy,
         rate_limit=scans.RateLimit(settings.scan_rate_limit, settings.scan_rate_window_seconds),
+        max_runs=runs_that_fit(
+            worker_timeout_seconds=settings.scan_worker_timeout_seconds,
+            lighthouse_timeout_seconds=settings.lighthouse_timeout_seconds,
+        ),
     )
 
 
@@ -101,6 +112,7 @@ def using_services(replacement: AuditServices) -> Iterator[AuditServices]:
 
 
 _ERROR_DESCRIPTIONS = {
+    400: "Invalid request (the message names the field)",
     401: "Missing, invalid or expired token",
     404: "No such scan (or not yours)",
     409: "The Idempotency-Key was used for a different request",
@@ -109,11 +121,11 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
-def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
+def _errors(*statuses: int, described: dict[int, str] | None = None) -> dict[int, OpenAPIResponse]:
     responses: dict[int, OpenAPIResponse] = {}
     for status in statuses:
         response: OpenAPIResponse = {
-            "description": _ERROR_DESCRIPTIONS[status],
+            "description": (described or {}).get(status) or _ERROR_DESCRIPTIONS[status],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         if status == 429:
@@ -153,7 +165,7 @@ IdempotencyKey = Annotated[
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses={202: _QUEUED, **_errors(401, 409, 429, 502)},
+    responses={202: _QUEUED, **_errors(400, 401, 409, 429, 502)},
 )
 def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[scans.Scan]:
     wiring = services()
@@ -166,6 +178,7 @@ def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = No
             queue=wiring.queue,
             policy=wiring.policy,
             rate_limit=wiring.rate_limit,
+            max_runs=wiring.max_runs,
         )
     )
     headers = {"Location": f"/scans/{created.scan.id}"}
@@ -208,4 +221,58 @@ def get_scan(scan_id: str) -> scans.ScanDetail:
     wiring = services()
     return runtime.run(
         scans.get_scan(scan_id, app.principal(), store=wiring.store, artifacts=wiring.artifacts)
+    )
+
+
+@app.get(
+    "/scans/<scan_id>/diff",
+    summary="What changed since an earlier scan of the same page: deltas, axe violations, regressions",
+    tags=["audit"],
+    security=BEARER,
+    middlewares=[scan_readers],
+    responses=_errors(
+        400,
+        401,
+        404,
+        409,
+        502,
+        described={
+            404: "No such scan (or not yours), or no earlier finished scan of its page and device",
+            409: "One of the two scans has not finished with results",
+        },
+    ),
+)
+def diff_scan(
+    scan_id: str,
+    against: Annotated[
+        str | None,
+        Query(description="The scan to compare with (default: your previous finished scan of the page)"),
+    ] = None,
+    threshold: Annotated[
+        float, Query(ge=0, le=1, description="A score drop beyond this (0-1) is a regression")
+    ] = DEFAULT_REGRESSION_THRESHOLD,
+) -> ScanDiff:
+    return runtime.run(
+        history.diff_scan(
+            scan_id, app.principal(), store=services().store, against=against, threshold=threshold
+        )
+    )
+
+
+@app.get(
+    "/history",
+    summary="Your scans of one page on one device, newest first",
+    tags=["audit"],
+    security=BEARER,
+    middlewares=[scan_readers],
+    responses=_errors(400, 401, 502),
+)
+def scan_history(
+    url: Annotated[str, Query(min_length=1, max_length=scans.MAX_URL_LENGTH, description="The page")],
+    device: Annotated[Device, Query(description="The emulated device of the scans")] = "mobile",
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
+) -> history.HistoryPage:
+    return runtime.run(
+        history.scan_history(url, device, app.principal(), store=services().store, cursor=cursor, limit=limit)
     )

@@ -18,7 +18,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from scout.audit.artifacts import ArtifactLink, ArtifactStore, StoredArtifact
-from scout.audit.result import Device
+from scout.audit.budget import Budget
+from scout.audit.result import MAX_RUNS, BudgetVerdict, Device
 from scout.audit.scan_queue import ScanQueue
 from scout.auth import Principal, Strategy
 from scout.cursors import ScansPosition, decode_cursor, encode_cursor
@@ -47,6 +48,18 @@ class ScanRequest(BaseModel):
         min_length=1, max_length=MAX_URL_LENGTH, description="The page to audit (http or https)."
     )
     device: Device = Field(default="mobile", description="Emulated device for Lighthouse and axe.")
+    runs: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_RUNS,
+        description="Lighthouse runs (axe runs once); the result reports the run with the median "
+        "performance score and keeps every run's scores and key metrics in lighthouse.runs.",
+    )
+    budget: Budget | None = Field(
+        default=None,
+        description="Limits the result is judged against: scores as 0-1 minimums, metrics as maximums "
+        "(ms; cumulative-layout-shift unitless), axe counts as maximums by impact. Unknown keys are refused.",
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -95,6 +108,15 @@ class ScanDetail(ScanSummary):
         "by impact; null when the page audit did not finish."
     )
     timings: dict[str, Any] | None = Field(description="total_ms, navigation_ms, lighthouse_ms, axe_ms")
+    runs: int = Field(default=1, description="Lighthouse runs asked for")
+    budget_limits: dict[str, Any] | None = Field(
+        default=None, description="The budget the scan was asked to hold (only the limits that were set)"
+    )
+    budget: BudgetVerdict | None = Field(
+        default=None,
+        description="The verdict on the budget: passed, and each failure {kind, key, limit, actual}; "
+        "null without a budget or when the scan failed",
+    )
     artifacts: list[ArtifactOut]
 
 
@@ -141,14 +163,17 @@ async def create_scan(
     queue: ScanQueue,
     policy: EgressPolicy,
     rate_limit: RateLimit,
+    max_runs: int = MAX_RUNS,
 ) -> Created:
     """Check the target, record the scan as queued and put it on the queue.
 
     The same Idempotency-Key with the same request gives the same scan (sent to the queue
     again while it is still queued; the queue drops the duplicate); with another request it
-    is refused. Users are rate limited; services are not.
+    is refused. Users are rate limited; services are not. More runs than ``max_runs`` (what
+    one attempt of the scan worker can hold) are refused.
     """
     key = _checked_idempotency_key(idempotency_key)
+    _check_runs(request.runs, max_runs)
     # Raises InvalidUrl, BlockedTarget or DnsFailed: refused before anything is stored.
     target = await check_target_url(request.url, policy)
     limited = principal.strategy is Strategy.USER
@@ -161,6 +186,8 @@ async def create_scan(
         p_idempotency_key=key,
         p_rate_limit=rate_limit.scans if limited else None,
         p_rate_window_seconds=rate_limit.window_seconds,
+        p_runs=request.runs,
+        p_budget_limits=request.budget.limits() if request.budget else None,
     )
     kind = outcome["outcome"]
     if kind == "rate_limited":
@@ -172,8 +199,8 @@ async def create_scan(
         )
     if kind == "idempotency_key_reused":
         raise Conflict(
-            f"This Idempotency-Key was already used for scan {outcome['scan_id']} with a different url "
-            "or device. Use a new key for a new scan.",
+            f"This Idempotency-Key was already used for scan {outcome['scan_id']} with a different url, "
+            "device, runs or budget. Use a new key for a new scan.",
             code="idempotency_key_reused",
         )
     scan = Scan.model_validate(outcome["scan"])
@@ -189,7 +216,7 @@ async def get_scan(
     scan_id: str, principal: Principal, *, store: Store, artifacts: ArtifactStore
 ) -> ScanDetail:
     """One scan with fresh artifact links; another owner's scan is reported as missing."""
-    identifier = _scan_uuid(scan_id)
+    identifier = scan_uuid(scan_id)
     row = await store.call("get_scan", p_scan_id=identifier, p_owner=_readable_by(principal))
     stored = [StoredArtifact.from_json(item) for item in row.get("artifacts") or []]
     links = await artifacts.links(stored)
@@ -240,6 +267,16 @@ async def _send(queue: ScanQueue, scan: Scan, host: str, *, store: Store, discar
         ) from exc
 
 
+def _check_runs(runs: int, max_runs: int) -> None:
+    if runs > max_runs:
+        fits = "one run" if max_runs == 1 else f"{max_runs} runs"
+        raise BadRequest(
+            f"runs: {runs} Lighthouse runs cannot finish within the scan worker's time limit; "
+            f"at most {fits} fit. Ask for fewer runs.",
+            code="too_many_runs",
+        )
+
+
 def _checked_idempotency_key(key: str | None) -> str | None:
     if key is None:
         return None
@@ -251,7 +288,7 @@ def _checked_idempotency_key(key: str | None) -> str | None:
     return key
 
 
-def _scan_uuid(scan_id: str) -> UUID:
+def scan_uuid(scan_id: str) -> UUID:
     try:
         return UUID(scan_id)
     except ValueError:
