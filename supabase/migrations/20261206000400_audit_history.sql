@@ -8,6 +8,7 @@
 --   finish_scan    as before, and keeps the budget verdict
 --   scan_history   the API: an owner's scans of one page and device, keyset paged, newest first
 --   scan_diff_pair the API: a scan and the scan to compare it with, in one round trip
+--   private.page_scans, private.previous_finished_scan, private.keyset_page  their parts
 
 alter table public.scans
     add column runs integer not null default 1 check (runs between 1 and 5),
@@ -179,6 +180,73 @@ begin
 end
 $$;
 
+-- The two reads below select their rows with these. They are plain SQL functions with no
+-- pinned search_path (every name in them is schema-qualified) so that Postgres inlines them
+-- into the calling query: EXPLAIN of a call shows the plan the API's reads really run, on
+-- scans_owner_page_device_created_idx (tests/integration/audit_api/test_history_plans.py).
+
+-- One page of an owner's scans of one page and device, newest first, after a position.
+create or replace function private.page_scans(
+    p_owner text,
+    p_page_url text,
+    p_device text,
+    p_limit integer,
+    p_after_created_at timestamptz,
+    p_after_id uuid
+)
+returns setof public.scans
+language sql
+stable
+as $$
+    select * from public.scans s
+    where s.owner = p_owner and s.page_url = p_page_url and s.device = p_device
+      and (p_after_created_at is null or (s.created_at, s.id) < (p_after_created_at, p_after_id))
+    order by s.created_at desc, s.id desc
+    limit p_limit
+$$;
+
+-- The newest scan of an owner's page and device created before a position that finished
+-- with results (succeeded or partial): what a scan is compared with by default.
+create or replace function private.previous_finished_scan(
+    p_owner text,
+    p_page_url text,
+    p_device text,
+    p_before_created_at timestamptz,
+    p_before_id uuid
+)
+returns setof public.scans
+language sql
+stable
+as $$
+    select * from public.scans s
+    where s.owner = p_owner and s.page_url = p_page_url and s.device = p_device
+      and (s.created_at, s.id) < (p_before_created_at, p_before_id)
+      and s.status in ('succeeded', 'partial')
+    order by s.created_at desc, s.id desc
+    limit 1
+$$;
+
+-- {"items": ..., "next": ...} of a keyset list from page_size + 1 items sorted by
+-- (created_at, id): the extra item only says that another page follows; next is the
+-- position of the page's last item, or null on the last page.
+create or replace function private.keyset_page(items jsonb, page_size integer)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+    select case
+        when jsonb_array_length(items) <= page_size then jsonb_build_object('items', items, 'next', null)
+        else jsonb_build_object(
+            'items', items - page_size,
+            'next', jsonb_build_object(
+                'created_at', items -> (page_size - 1) -> 'created_at',
+                'id', items -> (page_size - 1) -> 'id'
+            )
+        )
+    end
+$$;
+
 -- An owner's scans of one page on one device, newest first, p_limit at a time, each with
 -- what a history shows (scores, key metrics, axe counts, budget verdict), not whole results.
 -- Keyset paged like list_scans: next is the last item's (created_at, id), or null.
@@ -196,7 +264,7 @@ stable
 set search_path = ''
 as $$
 declare
-    page jsonb;
+    items jsonb;
 begin
     if p_limit is null or p_limit < 1 or p_limit > 100 then
         raise exception 'limit must be between 1 and 100' using errcode = 'invalid_parameter_value';
@@ -204,7 +272,6 @@ begin
     if (p_after_created_at is null) <> (p_after_id is null) then
         raise exception 'a cursor needs both its time and its id' using errcode = 'invalid_parameter_value';
     end if;
-    -- One row past the page says whether another page follows.
     select coalesce(jsonb_agg(jsonb_build_object(
         'id', c.id,
         'url', c.url,
@@ -219,30 +286,16 @@ begin
         'created_at', c.created_at,
         'finished_at', c.finished_at
     ) order by c.created_at desc, c.id desc), '[]'::jsonb)
-    into page
-    from (
-        select * from public.scans s
-        where s.owner = p_owner and s.page_url = p_page_url and s.device = p_device
-          and (p_after_created_at is null or (s.created_at, s.id) < (p_after_created_at, p_after_id))
-        order by s.created_at desc, s.id desc
-        limit p_limit + 1
-    ) c;
-    if jsonb_array_length(page) <= p_limit then
-        return jsonb_build_object('items', page, 'next', null);
-    end if;
-    page := page - p_limit;
-    return jsonb_build_object(
-        'items', page,
-        'next', jsonb_build_object('created_at', page -> -1 -> 'created_at', 'id', page -> -1 -> 'id')
-    );
+    into items
+    from private.page_scans(p_owner, p_page_url, p_device, p_limit + 1, p_after_created_at, p_after_id) c;
+    return private.keyset_page(items, p_limit);
 end
 $$;
 
 -- A scan and the scan it is compared with: {"scan": ..., "against": ... | null}.
 -- p_owner null reads any scan (service principals), but the two scans always share an owner:
 -- a scan of another owner named in p_against is reported exactly like a missing one. Without
--- p_against, the comparison is the newest finished (succeeded or partial) scan of the same
--- owner, page and device created before this one; null when there is none.
+-- p_against, the comparison is private.previous_finished_scan; null when there is none.
 create or replace function public.scan_diff_pair(p_scan_id uuid, p_owner text, p_against uuid)
 returns jsonb
 language plpgsql
@@ -263,12 +316,7 @@ begin
             raise exception 'No scan % here.', p_against using errcode = 'no_data_found';
         end if;
     else
-        select * into earlier from public.scans e
-        where e.owner = s.owner and e.page_url = s.page_url and e.device = s.device
-          and e.status in ('succeeded', 'partial')
-          and (e.created_at, e.id) < (s.created_at, s.id)
-        order by e.created_at desc, e.id desc
-        limit 1;
+        select * into earlier from private.previous_finished_scan(s.owner, s.page_url, s.device, s.created_at, s.id);
         if not found then
             return jsonb_build_object('scan', private.scan_json(s), 'against', null);
         end if;
@@ -277,6 +325,13 @@ begin
 end
 $$;
 
+revoke all on function private.page_scans(text, text, text, integer, timestamptz, uuid) from public, anon, authenticated;
+revoke all on function private.previous_finished_scan(text, text, text, timestamptz, uuid)
+    from public, anon, authenticated;
+revoke all on function private.keyset_page(jsonb, integer) from public, anon, authenticated;
+grant execute on function private.page_scans(text, text, text, integer, timestamptz, uuid) to service_role;
+grant execute on function private.previous_finished_scan(text, text, text, timestamptz, uuid) to service_role;
+grant execute on function private.keyset_page(jsonb, integer) to service_role;
 revoke all on function public.create_scan(text, text, text, text, text, integer, integer, integer, jsonb)
     from public, anon, authenticated;
 revoke all on function public.scan_history(text, text, text, integer, timestamptz, uuid) from public, anon, authenticated;
