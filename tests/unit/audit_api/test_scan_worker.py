@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from scout.audit.budget import Budget
 from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
-from scout.audit.worker import ScanAttemptFailed, ScanWorker, lease_seconds, process_scan
+from scout.audit.worker import ScanAttemptFailed, ScanWorker, lease_seconds, process_scan, runs_that_fit
 from tests.support.audit_fakes import MemoryArtifacts, ScriptedStore, scan_row
 from tests.support.functions import ROOT, load_function
 
@@ -100,6 +100,43 @@ async def test_a_claimed_scan_is_scanned_its_artifacts_uploaded_and_its_result_s
     assert [item["name"] for item in finish["p_artifacts"]] == ["screenshot.png", "axe.json"]
     assert finish["p_artifacts"][0]["size_bytes"] == len(PNG)
     assert (done.outcome, done.status) == ("finished", "succeeded")
+
+
+async def test_the_runs_and_budget_a_scan_asked_for_reach_the_engine() -> None:
+    # Given a claimed scan that asked for three runs and a budget
+    limits = {"scores": {"performance": 0.9}, "metrics": {}, "axe": {"serious": 0}}
+    claim = {
+        "outcome": "claimed",
+        "scan": scan_row(status="running", attempts=1, runs=3, budget_limits=limits),
+    }
+    scanner = FakeScanner(outcome())
+    # When the worker processes it
+    await run(finishing_store(claim), scanner)
+    # Then the engine was asked for exactly those
+    [(runs, budget)] = scanner.asked
+    assert runs == 3
+    assert budget == Budget.model_validate(limits)
+
+
+async def test_a_scan_stored_before_runs_and_budgets_is_one_run_without_a_budget() -> None:
+    row = scan_row(status="running", attempts=1)
+    del row["runs"], row["budget_limits"]
+    scanner = FakeScanner(outcome())
+    await run(finishing_store({"outcome": "claimed", "scan": row}), scanner)
+    assert scanner.asked == [(1, None)]
+
+
+@pytest.mark.parametrize(
+    ("worker_timeout", "lighthouse_timeout", "fits"),
+    [(900, 120, 5), (300, 120, 2), (180, 120, 1), (100, 120, 0), (900, 60, 5)],
+)
+def test_runs_fit_one_attempt_when_each_may_take_its_whole_lighthouse_timeout(
+    worker_timeout: int, lighthouse_timeout: int, fits: int
+) -> None:
+    assert (
+        runs_that_fit(worker_timeout_seconds=worker_timeout, lighthouse_timeout_seconds=lighthouse_timeout)
+        == fits
+    )
 
 
 async def test_the_claim_holds_for_the_invocations_remaining_time_plus_a_margin() -> None:

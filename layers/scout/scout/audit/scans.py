@@ -269,10 +269,10 @@ async def _send(queue: ScanQueue, scan: Scan, host: str, *, store: Store, discar
 
 def _check_runs(runs: int, max_runs: int) -> None:
     if runs > max_runs:
-        fits = "one run" if max_runs == 1 else f"{max_runs} runs"
+        fits = {0: "no run fits", 1: "at most one run fits"}.get(max_runs, f"at most {max_runs} runs fit")
         raise BadRequest(
             f"runs: {runs} Lighthouse runs cannot finish within the scan worker's time limit; "
-            f"at most {fits} fit. Ask for fewer runs.",
+            f"{fits}. Ask for fewer runs.",
             code="too_many_runs",
         )
 
