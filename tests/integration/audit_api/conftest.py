@@ -19,6 +19,7 @@ from scout import runtime
 from scout.audit import scans
 from scout.audit.artifacts import S3ArtifactStore
 from scout.audit.scan_queue import SqsScanQueue
+from scout.audit.worker import ScanWorker
 from scout.settings import get_settings
 from scout.store.postgres import PostgresStore
 from tests.support.audit_fakes import public_policy
@@ -129,3 +130,29 @@ def audit_function(
     )
     with using_services(services):
         yield module
+
+
+@pytest.fixture
+def engine(audit_env: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The real engine behind the real egress guard, which lets loopback through only here."""
+    from scout.audit.egress_gate import GuardedEgress
+    from scout.audit.engine import ScanEngine
+    from scout.egress import EgressPolicy
+
+    async def build() -> Any:
+        return ScanEngine(egress=GuardedEgress(EgressPolicy(allow=["127.0.0.1"])))
+
+    scan_engine = runtime.run(build())
+    try:
+        yield scan_engine
+    finally:
+        runtime.run(scan_engine.aclose())
+
+
+def worker(store: PostgresStore, engine: Any, aws: LocalAws) -> ScanWorker:
+    return ScanWorker(
+        store=lambda: store,
+        scanner=lambda: engine,
+        artifacts=S3ArtifactStore(aws.bucket, link_seconds=300, client=aws.s3),
+        max_attempts=4,
+    )

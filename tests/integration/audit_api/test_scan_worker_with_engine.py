@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from scout import runtime
-from scout.audit.artifacts import S3ArtifactStore
-from scout.audit.worker import RETRIED_ERROR_CODES, ScanWorker
+from scout.audit.worker import RETRIED_ERROR_CODES
 from scout.auth import Strategy, mint, policies
 from scout.store.postgres import PostgresStore
-from tests.integration.audit_api.conftest import LocalAws
+from tests.integration.audit_api.conftest import LocalAws, worker
 from tests.support.audit_pages import product_site
 from tests.support.http_events import http_event, json_body
 
@@ -35,32 +34,6 @@ class FakeLambdaContext:
 def site() -> Iterator[str]:
     with product_site() as url:
         yield url
-
-
-@pytest.fixture
-def engine(audit_env: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The real engine behind the real egress guard, which lets loopback through only here."""
-    from scout.audit.egress_gate import GuardedEgress
-    from scout.audit.engine import ScanEngine
-    from scout.egress import EgressPolicy
-
-    async def build() -> Any:
-        return ScanEngine(egress=GuardedEgress(EgressPolicy(allow=["127.0.0.1"])))
-
-    scan_engine = runtime.run(build())
-    try:
-        yield scan_engine
-    finally:
-        runtime.run(scan_engine.aclose())
-
-
-def worker(store: PostgresStore, engine: Any, aws: LocalAws) -> ScanWorker:
-    return ScanWorker(
-        store=lambda: store,
-        scanner=lambda: engine,
-        artifacts=S3ArtifactStore(aws.bucket, link_seconds=300, client=aws.s3),
-        max_attempts=4,
-    )
 
 
 def user_token() -> str:

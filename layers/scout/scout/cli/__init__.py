@@ -21,6 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from scout.observability import logger
+
+    # Powertools logs to stdout, which is Lambda's log stream; a command's stdout carries only
+    # its results (`--json` output is parsed by scripts), so its logs go to stderr.
+    logger.registered_handler.setStream(sys.stderr)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
