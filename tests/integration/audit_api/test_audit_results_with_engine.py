@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -77,31 +78,41 @@ def loopback_targets(audit_function: ModuleType) -> Iterator[None]:
         yield
 
 
-def scan(
-    function: ModuleType, store: PostgresStore, aws: LocalAws, engine: Any, url: str, **fields: Any
-) -> dict[str, Any]:
-    """POST /scans, the worker takes the queued message, GET /scans/{id}: the finished scan."""
-    response = post(function, {"url": url, "device": "desktop", **fields})
-    assert response["statusCode"] == 202, response
-    scan_id = json_body(response)["id"]
-    [message] = [m for m in aws.messages() if json.loads(m["Body"])["scan_id"] == scan_id]
-    done = worker(store, engine, aws).handle(message["Body"], remaining_millis=600_000)
-    assert done.outcome == "finished", done
-    aws.sqs.delete_message(QueueUrl=aws.queue_url, ReceiptHandle=message["ReceiptHandle"])
-    finished: dict[str, Any] = get_json(function, f"/scans/{scan_id}", as_token=token())
-    assert finished["status"] == "succeeded", finished["error"]
-    return finished
+@dataclass(frozen=True)
+class Scanning:
+    """Scans as a user gets them: POST /scans, the worker takes the queued message, GET /scans/{id}."""
+
+    function: ModuleType
+    store: PostgresStore
+    aws: LocalAws
+    engine: Any
+
+    def scan(self, url: str, **fields: Any) -> dict[str, Any]:
+        response = post(self.function, {"url": url, "device": "desktop", **fields})
+        assert response["statusCode"] == 202, response
+        scan_id = json_body(response)["id"]
+        [message] = [m for m in self.aws.messages() if json.loads(m["Body"])["scan_id"] == scan_id]
+        done = worker(self.store, self.engine, self.aws).handle(message["Body"], remaining_millis=600_000)
+        assert done.outcome == "finished", done
+        self.aws.sqs.delete_message(QueueUrl=self.aws.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        finished: dict[str, Any] = self.read(f"/scans/{scan_id}")
+        assert finished["status"] == "succeeded", finished["error"]
+        return finished
+
+    def read(self, path: str, **query: str) -> Any:
+        return get_json(self.function, path, as_token=token(), query=query or None)
 
 
-def test_three_runs_give_three_runs_and_the_median_runs_report(
-    audit_function: ModuleType,
-    api_store: PostgresStore,
-    local_aws: LocalAws,
-    engine: Any,
-    site: SiteServer,
-) -> None:
+@pytest.fixture
+def scanning(
+    audit_function: ModuleType, api_store: PostgresStore, local_aws: LocalAws, engine: Any
+) -> Scanning:
+    return Scanning(audit_function, api_store, local_aws, engine)
+
+
+def test_three_runs_give_three_runs_and_the_median_runs_report(scanning: Scanning, site: SiteServer) -> None:
     # When a scan of the bakery asks for three Lighthouse runs
-    finished = scan(audit_function, api_store, local_aws, engine, site.url("/"), runs=3)
+    finished = scanning.scan(site.url("/"), runs=3)
     lighthouse = finished["lighthouse"]
     # Then the result keeps three runs, each with its scores and key metrics
     assert finished["runs"] == 3
@@ -130,42 +141,30 @@ def test_three_runs_give_three_runs_and_the_median_runs_report(
     )
     # And the page was opened for axe once (with the scan's own User-Agent); every other
     # load of it was Lighthouse's
-    browser_version = runtime.run(engine.browser_pool.browser()).version
+    browser_version = runtime.run(scanning.engine.browser_pool.browser()).version
     scan_user_agent = DEVICES["desktop"].user_agent(browser_version)
     assert [seen.user_agent for seen in site.seen("/")].count(scan_user_agent) == 1
     assert len(site.seen("/")) >= 4
     assert finished["axe"]["counts"]["critical"] == 0
 
 
-def test_a_budget_the_page_holds_passes(
-    audit_function: ModuleType,
-    api_store: PostgresStore,
-    local_aws: LocalAws,
-    engine: Any,
-    site: SiteServer,
-) -> None:
+def test_a_budget_the_page_holds_passes(scanning: Scanning, site: SiteServer) -> None:
     budget = {
         "scores": {"accessibility": 0.8, "seo": 0.5},
         "metrics": {"cumulative-layout-shift": 0.25, "total-blocking-time": 1500},
         "axe": {"critical": 0, "serious": 0},
     }
-    finished = scan(audit_function, api_store, local_aws, engine, site.url("/"), budget=budget)
+    finished = scanning.scan(site.url("/"), budget=budget)
     assert finished["budget"] == {"passed": True, "failures": []}
     assert finished["budget_limits"] == budget
 
 
-def test_a_budget_the_page_misses_fails_with_each_failure(
-    audit_function: ModuleType,
-    api_store: PostgresStore,
-    local_aws: LocalAws,
-    engine: Any,
-    site: SiteServer,
-) -> None:
+def test_a_budget_the_page_misses_fails_with_each_failure(scanning: Scanning, site: SiteServer) -> None:
     # Given the bakery with an image that lost its alt text
     site.routes.update(bakery(image_alt=False))
     # When it is scanned against a budget of no critical violations and a perfect performance
     budget = {"axe": {"critical": 0}, "metrics": {"first-contentful-paint": 1}}
-    finished = scan(audit_function, api_store, local_aws, engine, site.url("/"), budget=budget)
+    finished = scanning.scan(site.url("/"), budget=budget)
     # Then the verdict fails, naming what missed, by how much
     verdict = finished["budget"]
     assert verdict["passed"] is False
@@ -174,26 +173,20 @@ def test_a_budget_the_page_misses_fails_with_each_failure(
     assert failures[("axe", "critical")]["actual"] == finished["axe"]["counts"]["critical"] == 1
     assert failures[("metrics", "first-contentful-paint")]["actual"] > 1
     # And the history shows the verdict beside the scan
-    [item] = get_json(
-        audit_function, "/history", as_token=token(), query={"url": site.url("/"), "device": "desktop"}
-    )["items"]
+    [item] = scanning.read("/history", url=site.url("/"), device="desktop")["items"]
     assert item["budget"]["passed"] is False
 
 
 def test_a_page_that_gets_worse_shows_the_regression_and_a_fixed_page_shows_fixed(
-    audit_function: ModuleType,
-    api_store: PostgresStore,
-    local_aws: LocalAws,
-    engine: Any,
-    site: SiteServer,
+    scanning: Scanning, site: SiteServer
 ) -> None:
     url = site.url("/")
     # Given a scan of the bakery as it should be
-    good = scan(audit_function, api_store, local_aws, engine, url)
+    good = scanning.scan(url)
     # When a blocking script is added and the image loses its alt text, and it is scanned again
     site.routes.update(bakery(blocking_script=True, image_alt=False))
-    worse = scan(audit_function, api_store, local_aws, engine, url)
-    diff = get_json(audit_function, f"/scans/{worse['id']}/diff", as_token=token())
+    worse = scanning.scan(url)
+    diff = scanning.read(f"/scans/{worse['id']}/diff")
     # Then the diff is against the good scan and names the regressions: performance fell,
     # and the image is a new critical violation
     assert diff["against_id"] == good["id"]
@@ -208,8 +201,8 @@ def test_a_page_that_gets_worse_shows_the_regression_and_a_fixed_page_shows_fixe
     assert new_alt["target"] == ["img"]
     # When the page is fixed and scanned once more
     site.routes.update(bakery())
-    fixed = scan(audit_function, api_store, local_aws, engine, url)
-    repaired = get_json(audit_function, f"/scans/{fixed['id']}/diff", as_token=token())
+    fixed = scanning.scan(url)
+    repaired = scanning.read(f"/scans/{fixed['id']}/diff")
     # Then, against the worse scan, the violation is fixed and nothing regressed
     assert repaired["against_id"] == worse["id"]
     assert [v["id"] for v in repaired["axe"]["fixed"]] == ["image-alt"]
@@ -217,5 +210,5 @@ def test_a_page_that_gets_worse_shows_the_regression_and_a_fixed_page_shows_fixe
     assert repaired["regression"] is False
     assert repaired["scores"]["performance"]["delta"] > 0.05
     # And the page's history lists all three, newest first
-    history = get_json(audit_function, "/history", as_token=token(), query={"url": url, "device": "desktop"})
+    history = scanning.read("/history", url=url, device="desktop")
     assert [item["id"] for item in history["items"]] == [fixed["id"], worse["id"], good["id"]]

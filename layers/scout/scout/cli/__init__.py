@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -25,7 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Powertools logs to stdout, which is Lambda's log stream; a command's stdout carries only
     # its results (`--json` output is parsed by scripts), so its logs go to stderr.
-    logger.registered_handler.setStream(sys.stderr)
+    handler = logger.registered_handler
+    if isinstance(handler, logging.StreamHandler):
+        handler.setStream(sys.stderr)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
