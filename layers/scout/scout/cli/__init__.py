@@ -20,6 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time (a caller may have replaced it since)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from scout.observability import logger
@@ -28,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # its results (`--json` output is parsed by scripts), so its logs go to stderr.
     handler = logger.registered_handler
     if isinstance(handler, logging.StreamHandler):
-        handler.setStream(sys.stderr)
+        handler.setStream(_CurrentStderr())
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
