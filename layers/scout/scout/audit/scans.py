@@ -100,8 +100,12 @@ class ScanDetail(ScanSummary):
     # Kept as the engine wrote them when the scan finished: a scan stored by an older engine
     # is still served as it was, never refused for a newer shape.
     lighthouse: dict[str, Any] | None = Field(
-        description="Lighthouse summary: scores (performance, accessibility, best-practices, seo; 0-100), "
-        "metrics, timing, lighthouse_version, final_url, warnings; null when Lighthouse did not finish."
+        description="Lighthouse summary of the reported run: scores (performance, accessibility, "
+        "best-practices, seo; 0-100), metrics, timing, lighthouse_version, final_url, warnings; "
+        "median_run (the run reported: its performance score is the median) and runs, every run's "
+        "{run, scores (0-100), metrics {first-contentful-paint, largest-contentful-paint, "
+        "total-blocking-time, speed-index (ms), cumulative-layout-shift}}; "
+        "null when Lighthouse did not finish."
     )
     axe: dict[str, Any] | None = Field(
         description="axe-core: violations [{id, impact, help, nodes: [{target, html}]}] and counts "
