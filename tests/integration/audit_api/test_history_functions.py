@@ -18,6 +18,24 @@ NOW = datetime.now(UTC)
 VERDICT = {"passed": False, "failures": [{"kind": "axe", "key": "critical", "limit": 0, "actual": 2}]}
 
 
+async def create_with(
+    store: Store, *, runs: int, limits: dict[str, Any] | None = None, url: str = PAGE, key: str | None = None
+) -> dict[str, Any]:
+    outcome: dict[str, Any] = await store.call(
+        "create_scan",
+        p_owner="user:u1",
+        p_url=url,
+        p_target_host="example.com",
+        p_device="mobile",
+        p_idempotency_key=key,
+        p_rate_limit=None,
+        p_rate_window_seconds=3600,
+        p_runs=runs,
+        p_budget_limits=limits,
+    )
+    return outcome
+
+
 async def history(store: Store, owner: str = "user:u1", page: str = PAGE, **paging: Any) -> dict[str, Any]:
     page_of: dict[str, Any] = await store.call(
         "scan_history",
@@ -39,18 +57,7 @@ async def pair(
 
 async def test_a_scan_is_stored_with_its_runs_and_budget_limits(store: Store) -> None:
     limits = {"scores": {"performance": 0.9}, "metrics": {}, "axe": {"critical": 0}}
-    created = await store.call(
-        "create_scan",
-        p_owner="user:u1",
-        p_url="https://example.com/a#x",
-        p_target_host="example.com",
-        p_device="mobile",
-        p_idempotency_key=None,
-        p_rate_limit=None,
-        p_rate_window_seconds=3600,
-        p_runs=3,
-        p_budget_limits=limits,
-    )
+    created = await create_with(store, runs=3, limits=limits, url="https://example.com/a#x")
     scan = created["scan"]
     assert (scan["runs"], scan["budget_limits"], scan["budget"]) == (3, limits, None)
     assert scan["page_url"] == "https://example.com/a"
@@ -64,34 +71,12 @@ async def test_a_scan_created_without_runs_is_one_run_without_a_budget(store: St
 @pytest.mark.parametrize("runs", [0, 6])
 async def test_runs_outside_one_to_five_are_refused(store: Store, runs: int) -> None:
     with pytest.raises(BadRequest):
-        await store.call(
-            "create_scan",
-            p_owner="user:u1",
-            p_url=PAGE,
-            p_target_host="example.com",
-            p_device="mobile",
-            p_idempotency_key=None,
-            p_rate_limit=None,
-            p_rate_window_seconds=3600,
-            p_runs=runs,
-        )
+        await create_with(store, runs=runs)
 
 
 async def test_a_key_replays_only_the_same_runs_and_budget(store: Store, db: Db) -> None:
     async def with_key(runs: int, limits: dict[str, Any] | None) -> dict[str, Any]:
-        outcome: dict[str, Any] = await store.call(
-            "create_scan",
-            p_owner="user:u1",
-            p_url=PAGE,
-            p_target_host="example.com",
-            p_device="mobile",
-            p_idempotency_key="k1",
-            p_rate_limit=None,
-            p_rate_window_seconds=3600,
-            p_runs=runs,
-            p_budget_limits=limits,
-        )
-        return outcome
+        return await create_with(store, runs=runs, limits=limits, key="k1")
 
     limits = {"scores": {}, "metrics": {}, "axe": {"serious": 0}}
     first = await with_key(2, limits)
