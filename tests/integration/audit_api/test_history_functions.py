@@ -21,19 +21,7 @@ VERDICT = {"passed": False, "failures": [{"kind": "axe", "key": "critical", "lim
 async def create_with(
     store: Store, *, runs: int, limits: dict[str, Any] | None = None, url: str = PAGE, key: str | None = None
 ) -> dict[str, Any]:
-    outcome: dict[str, Any] = await store.call(
-        "create_scan",
-        p_owner="user:u1",
-        p_url=url,
-        p_target_host="example.com",
-        p_device="mobile",
-        p_idempotency_key=key,
-        p_rate_limit=None,
-        p_rate_window_seconds=3600,
-        p_runs=runs,
-        p_budget_limits=limits,
-    )
-    return outcome
+    return await create(store, url=url, key=key, limit=None, runs=runs, budget_limits=limits)
 
 
 async def history(store: Store, owner: str = "user:u1", page: str = PAGE, **paging: Any) -> dict[str, Any]:
