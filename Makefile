@@ -61,7 +61,7 @@ bench: setup
 	$(BIN)/python -m bench
 
 openapi: $(PY_STAMP)
-	$(BIN)/python -m scout.api_docs --write
+	$(BIN)/python -m scout.cli.openapi --write
 
 # `sam build` needs the SAM CLI (its own venv: its pins clash with ours); the scan worker
 # image needs Docker, so without it only the zip functions are built.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("bench.polling", "bench.scanning", "bench.repeated_runs", "bench.local_stack")
+SUITES = ("bench.cold_start", "bench.polling", "bench.scanning", "bench.repeated_runs", "bench.local_stack")
 
 
 def main() -> int:

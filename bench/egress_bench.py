@@ -19,7 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from scout.egress import EgressPolicy, EgressProxy, new_guarded_client
+from scout.egress.policy import EgressPolicy
+from scout.egress.proxy import EgressProxy
+from scout.egress.transport import new_guarded_client
 
 SMALL_BODY = b"x" * 2048
 

@@ -39,7 +39,8 @@ from bench.shop_site import HOST, ShopSite
 from scout.audit.egress_gate import GuardedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.audit.result import ScanResult
-from scout.egress import EgressPolicy
+from scout.egress.policy import EgressPolicy
+from scout.settings import load_settings
 
 RESULTS = Path(__file__).with_name("results")
 RUNS = 3
@@ -86,7 +87,8 @@ async def measure(rounds: int, warmup: int) -> dict[str, Any]:
         # What SCOUT_EGRESS_ALLOW=127.0.0.2 gives, built here so settings cached by an earlier
         # suite in the same process cannot leave the page's address out.
         gate = GuardedEgress(policy=EgressPolicy(allow=(HOST,)))
-        engine = ScanEngine(
+        engine = ScanEngine.with_own_browsers(
+            load_settings(),
             egress=gate,
             options=ScanOptions(
                 navigation_timeout_seconds=NAVIGATION_TIMEOUT_SECONDS,

@@ -57,8 +57,8 @@ from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAuditOptions, PageProgress, audit_page
 from scout.audit.result import Device
 from scout.audit.screenshot import full_page_screenshot
-from scout.egress import EgressPolicy
-from scout.settings import get_settings
+from scout.egress.policy import EgressPolicy
+from scout.settings import load_settings
 
 RESULTS = Path(__file__).with_name("results")
 DEVICE: Device = "mobile"
@@ -313,7 +313,7 @@ def _ms(started: float) -> float:
 
 @contextlib.asynccontextmanager
 async def _rig() -> AsyncIterator[Rig]:
-    settings = get_settings()
+    settings = load_settings()
     node = NodeLayer.from_settings(settings)
     node.require_installed()
     # What SCOUT_EGRESS_ALLOW=127.0.0.2 gives; built here so that settings cached by an
@@ -322,7 +322,8 @@ async def _rig() -> AsyncIterator[Rig]:
     egress_flags = await gate.browser_args()
     axe_script = AxeScript(node.axe_script)
     pool = BrowserPool.from_settings(settings, egress=gate)
-    engine = ScanEngine(
+    engine = ScanEngine.with_own_browsers(
+        settings,
         egress=gate,
         axe_script=axe_script,
         options=ScanOptions(
@@ -461,15 +462,15 @@ def machine_facts() -> dict[str, Any]:
     memory_gb = None
     with contextlib.suppress(OSError, ValueError, IndexError):
         memory_gb = round(int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024, 1)
-    node_root = NodeLayer.from_settings(get_settings()).root
+    node_root = NodeLayer.from_settings(load_settings()).root
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": memory_gb,
         "os": platform.platform(),
         "python": platform.python_version(),
-        "node": _command_output([get_settings().node_binary, "--version"]),
-        "chromium": _command_output([get_settings().chromium_path, "--version"]),
+        "node": _command_output([load_settings().node_binary, "--version"]),
+        "chromium": _command_output([load_settings().chromium_path, "--version"]),
         "lighthouse": _npm_version(node_root, "lighthouse"),
         "axe_core": _npm_version(node_root, "axe-core"),
         "playwright": _python_version("playwright"),

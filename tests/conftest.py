@@ -18,6 +18,9 @@ Fixtures (request them by name; areas add their own in tests/integration/<area>/
 ``supabase_store``      function  ``SupabaseStore`` over ``postgrest_transport``.
 ``store``               function  Parametrized: the test runs once with ``postgres_store`` and
                                   once with ``supabase_store`` (ids ``postgres``/``supabase``).
+``rewire``              function  Call it after changing the environment mid-test: the rest of
+                                  the test serves with dependencies built from the new one
+                                  (``scout.deps.using``, the one override point).
 
 Stores and connections are closed after the test. Async tests and fixtures share the session's
 event loop (pyproject: ``asyncio_default_*_loop_scope = "session"``), as handlers share one loop.
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,7 @@ from scout.store.postgres import PostgresStore
 from scout.store.supabase import SupabaseStore
 from tests.support.database import DatabaseReset, embedded_postgres_folder
 from tests.support.postgrest_transport import TEST_JWT_SECRET, TEST_SUPABASE_URL, PostgrestTransport
+from tests.support.wiring import rewiring
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
@@ -129,3 +133,9 @@ async def supabase_store(
 def store(request: pytest.FixtureRequest) -> PostgresStore | SupabaseStore:
     adapter: PostgresStore | SupabaseStore = request.getfixturevalue(f"{request.param}_store")
     return adapter
+
+
+@pytest.fixture
+def rewire() -> Iterator[Callable[[], None]]:
+    with rewiring() as rewire_now:
+        yield rewire_now

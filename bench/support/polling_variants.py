@@ -2,7 +2,7 @@
 
 - ``scout``: production's poller, ``scout.jobs.polling.poll_sources``: sources concurrently
   (bounded), each fetched with ``fetch_board`` on the process's pooled clients and synced with
-  exactly one ``store.call("sync_source_postings", ...)``.
+  exactly one ``sync_source_postings`` call (``JobStore.sync_source_postings``).
 - ``client_per_request``: the naive baseline. Sources one after another, a new httpx client
   for every request (so a new TCP connection each time), and the sync as several SQL
   statements on one connection.
@@ -39,7 +39,7 @@ from scout import runtime
 from scout.errors import ScoutError
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.polling import fetch_failed, fetch_within, fetched, poll_sources
-from scout.settings import Settings, get_settings
+from scout.settings import Settings, load_settings
 from scout.store import Store, get_store
 
 VARIANTS = ("scout", "client_per_request", "two_phase_gather")
@@ -348,7 +348,7 @@ async def poll_two_phase_gather(
 
 
 async def run_variant(job: dict[str, Any]) -> dict[str, Any]:
-    settings = get_settings()
+    settings = load_settings()
     assert settings.database_url is not None
     dsn = settings.database_url.get_secret_value()
     sources = [SourceRef(*item) for item in job["sources"]]

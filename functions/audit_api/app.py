@@ -5,12 +5,12 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from scout import deps
 from scout.audit.api import app, check_configuration
 from scout.observability import logger, metrics, tracer
-from scout.settings import get_settings
 
 # Fail the cold start, not the first request, when the queue or bucket is missing.
-check_configuration(get_settings())
+check_configuration(deps.settings())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

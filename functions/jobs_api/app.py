@@ -5,8 +5,12 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from scout import deps
 from scout.jobs.api import app
 from scout.observability import logger, metrics, tracer
+
+# Configuration fails closed at cold start, not on the first request.
+deps.settings()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -4,7 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from scout import runtime
+from scout import deps, runtime
 from scout.jobs.scheduling import enqueue_due_sources
 from scout.observability import logger, metrics, tracer
 
@@ -13,4 +13,10 @@ from scout.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return runtime.run(enqueue_due_sources()).model_dump()
+    parts = deps.current()
+    report = runtime.run(
+        enqueue_due_sources(
+            store=parts.store(), queue=parts.poll_queue(), lease_seconds=parts.settings.poll_lease_seconds
+        )
+    )
+    return report.model_dump()

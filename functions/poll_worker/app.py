@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from scout.batch import LoopBoundBatchProcessor
-from scout.jobs.poll_worker import poll_queued_source
+from scout.jobs.poll_messages import poll_queued_source
 from scout.observability import logger, metrics, tracer
 
 processor = LoopBoundBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

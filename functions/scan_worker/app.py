@@ -6,16 +6,20 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from scout.audit.worker import ScanWorker
+from scout import deps
+from scout.audit.scan_processing import handle_scan_message
 from scout.observability import logger, metrics, tracer
 
-# Built at cold start: configuration problems fail here, not on the first message.
-worker = ScanWorker.from_environment()
+# Built at cold start: configuration problems (REPORTS_BUCKET unset) fail here, not on the
+# first message.
+deps.current().artifacts()
 processor = SqsFifoPartialProcessor()
 
 
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    worker.handle(record.body, remaining_millis=lambda_context.get_remaining_time_in_millis())
+    handle_scan_message(
+        record.body, remaining_millis=lambda_context.get_remaining_time_in_millis(), parts=deps.current()
+    )
 
 
 @logger.inject_lambda_context

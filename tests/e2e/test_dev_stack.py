@@ -98,3 +98,18 @@ def test_a_template_error_is_reported_by_resource_before_anything_starts(project
     assert "TickFunction: code folder functions/tock (CodeUri) does not exist" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (project / ".scout").exists()
+
+
+def test_the_dev_stack_serves_swagger_ui_at_docs(tmp_path: Path) -> None:
+    # Given the real template running under `scout dev`
+    project = copy_real_project(tmp_path)
+    with running_dev(project) as dev:
+        # When a browser asks for /docs
+        response = httpx.get(f"http://localhost:{dev.port}/docs", timeout=60)
+        # Then Swagger UI answers, over the document /openapi.json serves
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        assert "SwaggerUIBundle(swaggerUIOptions)" in response.text
+        served = httpx.get(f"http://localhost:{dev.port}/openapi.json", timeout=30).json()
+        assert f'"title": "{served["info"]["title"]}"' in response.text
+        assert dev.interrupt() == 0

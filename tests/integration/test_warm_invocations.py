@@ -1,4 +1,4 @@
-"""The pooled HTTP client survives warm invocations (DESIGN §2: one loop per environment)."""
+"""The pooled HTTP client survives warm invocations (one loop per environment: docs/architecture.md)."""
 
 from __future__ import annotations
 

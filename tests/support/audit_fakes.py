@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from scout.audit.artifacts import ArtifactBody, ArtifactLink, StoredArtifact, artifact_key
-from scout.egress import EgressPolicy
+from scout.egress.policy import EgressPolicy
 
 # Public addresses used only as answers of the fake resolver: nothing ever connects to them.
 PUBLIC_DNS = {"example.com": ["93.184.215.14"], "shop.example.org": ["93.184.215.15"]}

@@ -103,7 +103,7 @@ def worker_pids(marker: str) -> list[int]:
             state = (entry / "stat").read_text().split()[2]
         except OSError:
             continue
-        if "scout.local.worker" in command and marker in command and state != "Z":
+        if "scout.local.sandbox_process" in command and marker in command and state != "Z":
             pids.append(int(entry.name))
     return pids
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scout.settings import get_settings
+from tests.support.wiring import serving_environment
 
 USER_SECRET = "u" * 40
 ADMIN_SECRET = "a" * 40
@@ -26,6 +26,5 @@ def scout_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         "SCOUT_EGRESS_ALLOW": "",
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    with serving_environment():
+        yield monkeypatch

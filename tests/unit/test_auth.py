@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from scout.auth import Strategy, TokenPolicy, mint, policies
 from scout.http_api import ScoutHttpApi
-from scout.settings import get_settings
+from scout.settings import load_settings
 from tests.support.http_events import http_event, json_body
 
 
@@ -32,7 +32,7 @@ ROUTES = {Strategy.USER: "/user-only", Strategy.ADMIN: "/admin-only", Strategy.S
 
 @pytest.fixture
 def app(scout_env: pytest.MonkeyPatch) -> ScoutHttpApi:
-    app = ScoutHttpApi(get_settings(), title="auth test")
+    app = ScoutHttpApi(load_settings(), title="auth test")
 
     for strategy, path in ROUTES.items():
 
@@ -54,7 +54,7 @@ def app(scout_env: pytest.MonkeyPatch) -> ScoutHttpApi:
 
 @pytest.fixture
 def policy_of(scout_env: pytest.MonkeyPatch) -> dict[Strategy, TokenPolicy]:
-    return policies(get_settings())
+    return policies(load_settings())
 
 
 def call(app: ScoutHttpApi, path: str, authorization: str | None) -> dict[str, Any]:
@@ -233,14 +233,13 @@ def test_route_accepting_two_strategies_takes_either(
 def test_strategy_without_a_secret_refuses_every_token(scout_env: pytest.MonkeyPatch) -> None:
     # Given no service secret configured: the strategy is disabled, not open
     scout_env.delenv("SERVICE_TOKEN_SECRET")
-    get_settings.cache_clear()
-    app = ScoutHttpApi(get_settings(), title="no service secret")
+    app = ScoutHttpApi(load_settings(), title="no service secret")
 
     @app.get("/service-only", middlewares=[app.requires(Strategy.SERVICE)])
     def service_only() -> dict[str, str]:
         return {"ok": "yes"}
 
-    forged = jwt.encode(claims_for(policies(get_settings())[Strategy.SERVICE]), "g" * 40, algorithm="HS256")
+    forged = jwt.encode(claims_for(policies(load_settings())[Strategy.SERVICE]), "g" * 40, algorithm="HS256")
     assert call(app, "/service-only", f"Bearer {forged}")["statusCode"] == 401
 
 

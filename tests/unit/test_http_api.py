@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from scout.errors import Conflict, RateLimited
 from scout.http_api import ScoutHttpApi
-from scout.settings import get_settings
+from scout.settings import load_settings
 from tests.support.http_events import http_event, json_body
 
 
@@ -18,7 +18,7 @@ class Widget(BaseModel):
 
 @pytest.fixture
 def app(scout_env: pytest.MonkeyPatch) -> ScoutHttpApi:
-    app = ScoutHttpApi(get_settings(), title="conventions test")
+    app = ScoutHttpApi(load_settings(), title="conventions test")
 
     @app.post("/widgets")
     def create_widget(widget: Widget) -> dict[str, str]:

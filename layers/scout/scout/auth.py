@@ -1,4 +1,4 @@
-"""JWT verification for the three token strategies of DESIGN §4.
+"""JWT verification for the three token strategies (README.md, Configuration).
 
 Each strategy has its own secret, issuer and audience, so a token minted for one never
 passes another's routes even if an operator reused a secret. Every decode pins HS256,
@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-import jwt
 
 from scout.errors import Unauthorized
 from scout.settings import Settings
@@ -82,6 +80,9 @@ def verify(token: str, policy: TokenPolicy, *, leeway_seconds: int) -> Principal
     """Decode ``token`` under one strategy's policy or raise :class:`Unauthorized`."""
     if policy.secret is None:
         raise Unauthorized(f"{policy.strategy} tokens are not accepted here.")
+    # Imported on the first token, not at cold start: PyJWT loads cryptography's backends.
+    import jwt
+
     try:
         claims = jwt.decode(
             token,
@@ -135,4 +136,6 @@ def mint(policy: TokenPolicy, subject: str, *, ttl_seconds: int = 3600, **extra:
     if policy.strategy is Strategy.USER:
         claims.setdefault("role", "authenticated")
     claims.update(extra)
+    import jwt
+
     return jwt.encode(claims, policy.secret, algorithm=ALGORITHM)

@@ -1,8 +1,27 @@
-"""Every error scout reports: a stable ``code``, a sentence for people, an HTTP status."""
+"""Every error scout reports: a stable ``code``, a sentence for people, an HTTP status.
+
+:class:`ErrorInfo` is that pair wherever it travels (an HTTP error body, a scan result, a
+poll run, a source's last error); :class:`ErrorBody` is what every HTTP error answers.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(description="Stable and machine-readable, such as not_found or blocked_target.")
+    message: str = Field(description="A sentence for people.")
+
+
+class ErrorBody(BaseModel):
+    """``{"error": {"code", "message"}}``: the body of every error scout answers over HTTP."""
+
+    model_config = ConfigDict(title="Error")
+
+    error: ErrorInfo
 
 
 class ScoutError(Exception):
@@ -14,9 +33,6 @@ class ScoutError(Exception):
         self.message = message
         if code is not None:
             self.code = code
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message}}
 
 
 class BadRequest(ScoutError):
@@ -86,7 +102,7 @@ class InvalidUrl(BadRequest):
 
 
 class BlockedTarget(BadRequest):
-    """The URL resolves to an address scout may not reach (DESIGN §4 egress policy)."""
+    """The URL resolves to an address scout may not reach (docs/egress.md)."""
 
     code = "blocked_target"
 

@@ -1,13 +1,12 @@
 """The HTTP API conventions every API function shares.
 
 :class:`ScoutHttpApi` is Powertools' HTTP API resolver with pydantic validation and OpenAPI,
-plus what DESIGN §4-5 asks of every route: the Host check, CORS from ``ALLOWED_ORIGINS``,
+plus what every route owes (README.md, HTTP API): the Host check, CORS from ``ALLOWED_ORIGINS``,
 bearer-token strategies declared per route, and errors as ``{"error": {"code", "message"}}``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -16,27 +15,66 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel
 
-from scout import __version__
+from scout import __version__, deps
 from scout.auth import Principal, Strategy, authenticate, policies
-from scout.errors import NotFound, RateLimited, ScoutError, Unauthorized
+from scout.errors import ErrorBody, ErrorInfo, NotFound, RateLimited, ScoutError, Unauthorized
 from scout.observability import logger
 from scout.settings import Settings
 
 PRINCIPAL_KEY = "principal"
-SECURITY_SCHEMES = {"bearer": HTTPBearer(bearerFormat="JWT")}
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _security_schemes() -> dict[str, Any]:
+    # Powertools' OpenAPI models take a fifth of a cold start's import; a resolver is built
+    # on the first request, so they load then.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {"bearer": HTTPBearer(bearerFormat="JWT")}
+
+
+ERROR_SCHEMA_REF = "#/components/schemas/Error"  # ErrorBody, put there by scout.cli.openapi
+
+
+def error_body(code: str, message: str) -> str:
+    return ErrorBody(error=ErrorInfo(code=code, message=message)).model_dump_json()
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": {"code": code, "message": message}}),
+        body=error_body(code, message),
         headers=headers,
     )
+
+
+def error_answers(meanings: Mapping[int, str], *statuses: int) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI responses of the scout errors a route answers with, each as ``meanings`` says.
+
+    (Every operation also documents the 400 for invalid requests: ``scout.cli.openapi``.)
+    """
+    responses: dict[int, OpenAPIResponse] = {}
+    for status in statuses:
+        response: OpenAPIResponse = {
+            "description": meanings[status],
+            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+        }
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            # _scout_error sends it with every RateLimited.
+            retry_after: dict[str, Any] = {"type": "integer"}
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds until the request may be repeated",
+                    "schema": retry_after,
+                }
+            }
+        responses[status] = response
+    return responses
 
 
 def _host_name(host_header: str) -> str:
@@ -80,7 +118,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         self.configure_openapi(
             title=title,
             version=__version__,
-            security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
+            security_schemes=_security_schemes(),
         )
         self.exception_handler(ScoutError)(self._scout_error)
         self.exception_handler(RequestValidationError)(self._validation_error)
@@ -93,24 +131,29 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         host = headers.get("host") or (event.get("requestContext") or {}).get("domainName") or ""
         if _host_name(host) not in self._allowed_hosts:
             logger.warning("refused request for a host not in ALLOWED_HOSTS", extra={"host": host[:200]})
-            body = {"error": {"code": "bad_host", "message": "This host is not served here."}}
             return {
                 "statusCode": HTTPStatus.BAD_REQUEST.value,
                 "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": json.dumps(body),
+                "body": error_body("bad_host", "This host is not served here."),
                 "isBase64Encoded": False,
             }
         return super().resolve(event, context)
 
-    def requires(self, *strategies: Strategy) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response]:
+    def query_models(self) -> dict[tuple[str, str], type[BaseModel]]:
+        """(OpenAPI path, method) -> the model a route expands into its query parameters."""
+        found: dict[tuple[str, str], type[BaseModel]] = {}
+        # The resolver's own route lists: Powertools has no public accessor for them. The
+        # OpenAPI tests fail if they change, before a document could go out wrong.
+        for route in self._static_routes + self._dynamic_routes:
+            for parameter in route.dependant.query_params:
+                annotation = parameter.field_info.annotation
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                    found[(route.openapi_path, route.method.lower())] = annotation
+        return found
+
+    def requires(self, *strategies: Strategy) -> TokenCheck:
         """A route middleware admitting only tokens of ``strategies``."""
-
-        def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-            app.append_context(**{PRINCIPAL_KEY: self._authenticate(strategies)})
-            return next_middleware(app)
-
-        check_token.scout_strategies = strategies  # type: ignore[attr-defined]  # read by _validation_error
-        return check_token
+        return requires(*strategies)
 
     def _authenticate(self, strategies: tuple[Strategy, ...]) -> Principal:
         return authenticate(
@@ -121,10 +164,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         )
 
     def principal(self) -> Principal:
-        principal = self.context.get(PRINCIPAL_KEY)
-        if not isinstance(principal, Principal):
-            raise RuntimeError("principal() called on a route without requires()")
-        return principal
+        return _principal_in(self.context)
 
     def _scout_error(self, exc: ScoutError) -> Response:
         headers = None
@@ -153,6 +193,76 @@ class ScoutHttpApi(APIGatewayHttpResolver):
     def _unexpected(self, exc: Exception) -> Response:
         logger.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+TokenCheck = Callable[[APIGatewayHttpResolver, NextMiddleware], Response]
+
+
+def requires(*strategies: Strategy) -> TokenCheck:
+    """A route middleware admitting only tokens of ``strategies``.
+
+    Powertools calls a route middleware with the resolver serving the request, whose settings
+    hold the token keys.
+    """
+
+    def check_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+        if not isinstance(app, ScoutHttpApi):
+            raise TypeError("scout routes are served by ScoutHttpApi")
+        app.append_context(**{PRINCIPAL_KEY: app._authenticate(strategies)})
+        return next_middleware(app)
+
+    check_token.scout_strategies = strategies  # type: ignore[attr-defined]  # read by _validation_error
+    return check_token
+
+
+def _principal_in(context: Mapping[str, Any]) -> Principal:
+    principal = context.get(PRINCIPAL_KEY)
+    if not isinstance(principal, Principal):
+        raise RuntimeError("principal() called on a route without requires()")
+    return principal
+
+
+class ScoutRoutes(APIGatewayHttpRouter):
+    """An API function's routes, declared at import, served by a :class:`ScoutHttpApi`.
+
+    The resolver is built from the settings of the process's dependencies (:mod:`scout.deps`)
+    on the first request, and again only when those settings change (a test serving with
+    other settings), so the routes module is imported once and never re-imported.
+    """
+
+    def __init__(self, *, title: str) -> None:
+        super().__init__()
+        self.title = title
+        self._routers: list[APIGatewayHttpRouter] = [self]
+        self._served: tuple[Settings, ScoutHttpApi] | None = None
+
+    def include_router(self, router: APIGatewayHttpRouter) -> None:
+        self._routers.append(router)
+
+    def requires(self, *strategies: Strategy) -> TokenCheck:
+        return requires(*strategies)
+
+    def principal(self) -> Principal:
+        return _principal_in(self.context)
+
+    def resolver(self, settings: Settings) -> ScoutHttpApi:
+        served = self._served
+        if served is None or served[0] != settings:
+            api = ScoutHttpApi(settings, title=self.title)
+            for router in self._routers:
+                api.include_router(router)
+            served = self._served = (settings, api)
+        return served[1]
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        api = self.resolver(deps.settings())
+        # Routers read the request (context, event) through the resolver serving it.
+        for router in self._routers:
+            router.api_resolver = api
+        return api.resolve(event, context)
+
+    def get_openapi_json_schema(self) -> str:
+        return self.resolver(deps.settings()).get_openapi_json_schema()
 
 
 health_router = APIGatewayHttpRouter()

@@ -13,9 +13,10 @@ import atexit
 import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 
@@ -78,9 +79,6 @@ class Pooled(Generic[T]):
             self.created += 1
         return client
 
-    def peek(self) -> T | None:
-        return self._client
-
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None and self._close is not None:
@@ -122,6 +120,10 @@ def new_http_client(
     limit below the pool size closes almost every connection a busy pool releases: with
     20/10, polling 320 boards opened 385 connections for 438 requests (bench/polling).
     """
+    # Imported with the first client: the API functions never make one, and httpx is a tenth
+    # of their cold start's import.
+    import httpx
+
     keepalive = max_connections if max_keepalive is None else max_keepalive
     return httpx.AsyncClient(
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=keepalive),

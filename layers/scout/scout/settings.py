@@ -1,17 +1,19 @@
 """One validated settings object for every function and command.
 
-Settings come from the environment. They are parsed once per execution environment and the
-parse fails closed: a missing ``ALLOWED_HOSTS`` or a JWT secret that is too short raises
-``RuntimeError`` at cold start, so a function never serves with permissive defaults.
+Settings come from the environment. The composition root (:mod:`scout.deps`) parses them
+once per execution environment, and the parse fails closed: a missing ``ALLOWED_HOSTS`` or a
+JWT secret that is too short raises ``RuntimeError`` at cold start, so a function never
+serves with permissive defaults.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from scout.egress.allow_list import parse_allow_entry
 
 MIN_SECRET_BYTES = 32
 
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     allowed_hosts: CommaList = Field(validation_alias="ALLOWED_HOSTS")
     allowed_origins: CommaList = Field(default=(), validation_alias="ALLOWED_ORIGINS")
 
-    # JWT strategies (DESIGN §4). A missing secret disables its strategy: every token for it
+    # JWT strategies (README.md, Configuration). A missing secret disables its strategy: every token for it
     # is refused. A present but short secret is a misconfiguration and fails the cold start.
     supabase_jwt_secret: SecretStr | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
     admin_session_secret: SecretStr | None = Field(default=None, validation_alias="ADMIN_SESSION_SECRET")
@@ -46,7 +48,7 @@ class Settings(BaseSettings):
     # Egress (SSRF) policy: the only way to let a non-global address through.
     egress_allow: CommaList = Field(default=(), validation_alias="SCOUT_EGRESS_ALLOW")
 
-    # Storage (DESIGN §3)
+    # Storage (docs/storage.md)
     store: Literal["postgres", "supabase"] = Field(default="postgres", validation_alias="SCOUT_STORE")
     database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
     supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
@@ -132,8 +134,6 @@ class Settings(BaseSettings):
     @classmethod
     def _egress_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         # The egress policy's own parser, so a bad entry fails the cold start, not a scan.
-        from scout.egress.policy import parse_allow_entry
-
         for entry in value:
             parse_allow_entry(entry)
         return tuple(entry.lower() for entry in value)
@@ -160,9 +160,8 @@ class Settings(BaseSettings):
         return value
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Parse the environment once; raise ``RuntimeError`` naming every bad setting."""
+def load_settings() -> Settings:
+    """Parse the environment; raise ``RuntimeError`` naming every bad setting."""
     try:
         return Settings()
     except ValidationError as exc:

@@ -9,10 +9,10 @@ import pytest
 import pytest_asyncio
 
 from scout.audit.browser_pool import BrowserPool
-from scout.audit.egress_gate import UncheckedEgress
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive, browser_pids_using_tmpdir, kill, playwright_driver_pids
 from tests.integration.audit.servers import CLEAN_PAGE, Reply, SiteServer
+from tests.support.egress_gates import UncheckedEgress
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from scout.audit.egress_gate import UncheckedEgress
-from scout.audit.lighthouse_worker import LighthouseWorker
+from scout.audit.lighthouse import LighthouseWorker
 from scout.audit.scan_errors import ScanFailure
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
 from tests.integration.audit.servers import RawServer, SiteServer, shop_routes
+from tests.support.egress_gates import UncheckedEgress
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 

@@ -1,6 +1,6 @@
 """The browser half of a scan against servers that fail in the ways real sites do.
 
-Each failure must come out as the DESIGN §5 code a person can act on. These run the real
+Each failure must come out as scan error code a person can act on. These run the real
 scan browser without Lighthouse (which fails the same pages in its own, slower way); so
 does the check that a very long page's screenshot is cut at the height limit.
 """
@@ -17,7 +17,6 @@ import pytest_asyncio
 from scout.audit.axe import AxeScript
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.devices import DEVICES
-from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
 from scout.audit.scan_errors import ScanFailure
 from tests.integration.audit.conftest import CHROMIUM
@@ -32,6 +31,7 @@ from tests.integration.audit.servers import (
     shop_routes,
     unused_port_url,
 )
+from tests.support.egress_gates import UncheckedEgress
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from scout.audit.axe import AxeScript
-from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
+from scout.settings import load_settings
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
 from tests.integration.audit.servers import SiteServer, shop_routes
+from tests.support.egress_gates import UncheckedEgress
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,8 @@ def test_repeated_scan_reuses_one_browser_and_one_lighthouse_worker(
     engines: list[ScanEngine] = []
 
     def engine_factory() -> ScanEngine:
-        engine = ScanEngine(
+        engine = ScanEngine.with_own_browsers(
+            load_settings(),
             egress=UncheckedEgress(),
             axe_script=axe_script,
             options=ScanOptions(navigation_timeout_seconds=20),
@@ -65,13 +67,19 @@ EXITING_PROCESS = """
 import sys
 from scout import runtime
 from scout.audit.browser_pool import BrowserPool
-from scout.audit.lighthouse_worker import LighthouseWorker
+from scout.audit.lighthouse import LighthouseWorker
+from tests.support.egress_gates import UncheckedEgress
 
 async def close(part):
     await part.aclose()
 
-pool = runtime.pooled(lambda: BrowserPool(chromium_path=sys.argv[1], idle_seconds=600), lambda p: True, close)
-worker = runtime.pooled(lambda: LighthouseWorker(chromium_path=sys.argv[1]), lambda w: True, close)
+gate = UncheckedEgress()
+pool = runtime.pooled(
+    lambda: BrowserPool(chromium_path=sys.argv[1], idle_seconds=600, egress=gate), lambda p: True, close
+)
+worker = runtime.pooled(
+    lambda: LighthouseWorker(chromium_path=sys.argv[1], egress=gate), lambda w: True, close
+)
 
 async def start():
     await pool.get().browser()
@@ -100,3 +108,38 @@ def test_process_exit_closes_the_pooled_browser_and_worker_and_their_temp_folder
     assert not Path(browser_tmp).exists()
     assert not Path(worker_tmp).exists()
     assert not alive(int(chrome_pid))
+
+
+SCAN_RESULT_FIELDS = {"url", "final_url", "device", "status", "error", "lighthouse", "axe", "timings"}
+
+
+def test_scan_json_prints_only_scan_results_on_stdout_and_logs_on_stderr() -> None:
+    # Given a loopback shop page that the egress policy is told to let through
+    environment = {
+        **os.environ,
+        "PYTHONPATH": "layers/scout",
+        "ALLOWED_HOSTS": "localhost",
+        "CHROMIUM_PATH": CHROMIUM,
+        "SCOUT_EGRESS_ALLOW": "127.0.0.1",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    with SiteServer(shop_routes()) as site:
+        # When `scout scan URL --json --repeat 2` runs as a user runs it, piped
+        finished = subprocess.run(
+            [sys.executable, "-m", "scout", "scan", site.url("/"), "--json", "--repeat", "2"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=Path(__file__).resolve().parents[3],
+            env=environment,
+        )
+
+    # Then every line of stdout is a scan result, one per scan
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    results = [json.loads(line) for line in finished.stdout.splitlines()]
+    assert len(results) == 2
+    assert all(set(result) >= SCAN_RESULT_FIELDS for result in results)
+    assert [result["status"] for result in results] == ["succeeded", "succeeded"]
+    # And the engine's log records went to stderr
+    logged = [json.loads(line) for line in finished.stderr.splitlines() if line.startswith("{")]
+    assert [record["message"] for record in logged].count("scan finished") == 2

@@ -17,13 +17,13 @@ import pytest_asyncio
 from scout.audit.axe import AxeScript
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.devices import DEVICES
-from scout.audit.egress_gate import UncheckedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
-from scout.audit.lighthouse_worker import LighthouseWorker
+from scout.audit.lighthouse import LighthouseWorker
 from scout.errors import BlockedTarget
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive, browser_pids_using_tmpdir, kill
 from tests.integration.audit.servers import CHALLENGE_PAGE, Gate, Reply, SiteServer, shop_routes, slow_page
+from tests.support.egress_gates import UncheckedEgress
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 

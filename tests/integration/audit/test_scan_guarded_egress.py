@@ -1,4 +1,4 @@
-"""The scan engine behind the real egress guard (scout.egress): runs once that package exists.
+"""The scan engine behind the real egress guard (scout.egress).
 
 Loopback stands in for the internet: the policy allows 127.0.0.1 only, so 127.0.0.2 plays
 the private address that must never be reached. A server listens there to prove it.
@@ -7,7 +7,6 @@ the private address that must never be reached. A server listens there to prove 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -15,10 +14,10 @@ import pytest_asyncio
 from scout.audit.axe import AxeScript
 from scout.audit.egress_gate import GuardedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
+from scout.egress.policy import EgressPolicy
+from scout.settings import load_settings
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.servers import Reply, SiteServer, shop_routes
-
-egress: Any = pytest.importorskip("scout.egress")
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 
@@ -42,9 +41,12 @@ async def guarded_engine(axe_script: AxeScript) -> AsyncIterator[ScanEngine]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ALLOWED_HOSTS", "localhost")
         patch.setenv("CHROMIUM_PATH", CHROMIUM)
-        gate = GuardedEgress(policy=egress.EgressPolicy(allow=("127.0.0.1",), resolver=None))
-        engine = ScanEngine(
-            egress=gate, axe_script=axe_script, options=ScanOptions(navigation_timeout_seconds=20)
+        gate = GuardedEgress(EgressPolicy(allow=("127.0.0.1",), resolver=None))
+        engine = ScanEngine.with_own_browsers(
+            load_settings(),
+            egress=gate,
+            axe_script=axe_script,
+            options=ScanOptions(navigation_timeout_seconds=20),
         )
         yield engine
         await engine.aclose()

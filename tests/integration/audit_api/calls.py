@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from scout import runtime
+from scout import deps, runtime
 from scout.auth import Strategy, mint, policies
 from scout.store.postgres import PostgresStore
 from tests.support.http_events import http_event, json_body
@@ -20,9 +20,7 @@ class FakeLambdaContext:
 
 
 def token(strategy: Strategy = Strategy.USER, subject: str = "user-1") -> str:
-    from scout.audit.api import app
-
-    return mint(policies(app.settings)[strategy], subject)
+    return mint(policies(deps.settings())[strategy], subject)
 
 
 def call(function: ModuleType, event: dict[str, Any]) -> dict[str, Any]:

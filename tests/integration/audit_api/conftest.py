@@ -4,7 +4,6 @@ function's services over the test database."""
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -15,15 +14,16 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from scout import runtime
+from scout import deps, runtime
 from scout.audit import scans
 from scout.audit.artifacts import S3ArtifactStore
+from scout.audit.scan_processing import WorkOutcome, handle_scan_message
 from scout.audit.scan_queue import SqsScanQueue
-from scout.audit.worker import ScanWorker
-from scout.settings import get_settings
+from scout.deps import Dependencies
 from scout.store.postgres import PostgresStore
 from tests.support.audit_fakes import public_policy
 from tests.support.functions import load_function
+from tests.support.wiring import serving_environment
 
 REGION = "us-east-1"
 RATE_LIMIT = scans.RateLimit(scans=3, window_seconds=3600)
@@ -96,9 +96,8 @@ def audit_env(monkeypatch: pytest.MonkeyPatch, local_aws: LocalAws) -> Iterator[
         "POWERTOOLS_TRACE_DISABLED": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    with serving_environment():
+        yield monkeypatch
 
 
 @pytest.fixture
@@ -116,19 +115,15 @@ def audit_function(
     audit_env: pytest.MonkeyPatch, api_store: PostgresStore, local_aws: LocalAws
 ) -> Iterator[ModuleType]:
     """functions/audit_api/app.py serving with the test database, queue and bucket."""
-    # A cold start: the routes module builds its resolver from this test's settings.
-    sys.modules.pop("scout.audit.api", None)
+    audit_env.setenv("SCAN_RATE_LIMIT", str(RATE_LIMIT.scans))
+    audit_env.setenv("SCAN_RATE_WINDOW_SECONDS", str(RATE_LIMIT.window_seconds))
     module = load_function("audit_api")
-    from scout.audit.api import AuditServices, using_services
-
-    services = AuditServices(
+    with serving_environment(
         store=api_store,
-        queue=SqsScanQueue(local_aws.queue_url, client=local_aws.sqs),
+        scan_queue=SqsScanQueue(local_aws.queue_url, client=local_aws.sqs),
         artifacts=S3ArtifactStore(local_aws.bucket, link_seconds=300, client=local_aws.s3),
-        policy=public_policy(),
-        rate_limit=RATE_LIMIT,
-    )
-    with using_services(services):
+        egress_policy=public_policy(),
+    ):
         yield module
 
 
@@ -137,22 +132,28 @@ def engine(audit_env: pytest.MonkeyPatch) -> Iterator[Any]:
     """The real engine behind the real egress guard, which lets loopback through only here."""
     from scout.audit.egress_gate import GuardedEgress
     from scout.audit.engine import ScanEngine
-    from scout.egress import EgressPolicy
+    from scout.egress.policy import EgressPolicy
+
+    gate = GuardedEgress(EgressPolicy(allow=["127.0.0.1"]))
 
     async def build() -> Any:
-        return ScanEngine(egress=GuardedEgress(EgressPolicy(allow=["127.0.0.1"])))
+        return ScanEngine.with_own_browsers(deps.settings(), egress=gate)
 
     scan_engine = runtime.run(build())
     try:
         yield scan_engine
     finally:
         runtime.run(scan_engine.aclose())
+        runtime.run(gate.aclose())
 
 
-def worker(store: PostgresStore, engine: Any, aws: LocalAws) -> ScanWorker:
-    return ScanWorker(
-        store=lambda: store,
-        scanner=lambda: engine,
+def process_message(
+    store: PostgresStore, engine: Any, aws: LocalAws, body: str, *, remaining_millis: int = 119_000
+) -> WorkOutcome:
+    parts = Dependencies(
+        deps.settings(),
+        store=store,
+        scanner=engine,
         artifacts=S3ArtifactStore(aws.bucket, link_seconds=300, client=aws.s3),
-        max_attempts=4,
     )
+    return handle_scan_message(body, remaining_millis=remaining_millis, parts=parts)

@@ -16,13 +16,13 @@ import pytest
 
 from scout import runtime
 from scout.audit.devices import DEVICES
-from scout.audit.scans import RateLimit
-from scout.egress import EgressPolicy
+from scout.egress.policy import EgressPolicy
 from scout.store.postgres import PostgresStore
 from tests.integration.audit.servers import PNG_PIXEL, Reply, SiteServer
 from tests.integration.audit_api.calls import get_json, post, token
-from tests.integration.audit_api.conftest import LocalAws, worker
+from tests.integration.audit_api.conftest import LocalAws, process_message
 from tests.support.http_events import json_body
+from tests.support.wiring import serving_environment
 
 pytestmark = pytest.mark.slow
 
@@ -69,12 +69,10 @@ def site() -> Iterator[SiteServer]:
 
 
 @pytest.fixture(autouse=True)
-def loopback_targets(audit_function: ModuleType) -> Iterator[None]:
+def loopback_targets(audit_function: ModuleType, audit_env: pytest.MonkeyPatch) -> Iterator[None]:
     """POST /scans may name the loopback site here (and only here), and scan as often as needed."""
-    from scout.audit.api import AuditServices, services, using_services
-
-    allowing = {"policy": EgressPolicy(allow=["127.0.0.1"]), "rate_limit": RateLimit(100, 3600)}
-    with using_services(AuditServices(**{**vars(services()), **allowing})):
+    audit_env.setenv("SCAN_RATE_LIMIT", "100")
+    with serving_environment(egress_policy=EgressPolicy(allow=["127.0.0.1"])):
         yield
 
 
@@ -92,7 +90,7 @@ class Scanning:
         assert response["statusCode"] == 202, response
         scan_id = json_body(response)["id"]
         [message] = [m for m in self.aws.messages() if json.loads(m["Body"])["scan_id"] == scan_id]
-        done = worker(self.store, self.engine, self.aws).handle(message["Body"], remaining_millis=600_000)
+        done = process_message(self.store, self.engine, self.aws, message["Body"], remaining_millis=600_000)
         assert done.outcome == "finished", done
         self.aws.sqs.delete_message(QueueUrl=self.aws.queue_url, ReceiptHandle=message["ReceiptHandle"])
         finished: dict[str, Any] = self.read(f"/scans/{scan_id}")

@@ -21,22 +21,21 @@ from scout.audit.result import (
     ScanResult,
     Timings,
 )
-from scout.audit.scans import RateLimit
 from scout.auth import Strategy
 from scout.store.postgres import PostgresStore
 from tests.integration.audit_api.calls import call, finish, get, get_json, post, token
 from tests.integration.audit_api.conftest import LocalAws
 from tests.support.http_events import http_event, json_body
+from tests.support.wiring import serving_environment
 
 PAGE = "https://example.com/a"
 
 
 @pytest.fixture(autouse=True)
-def roomy_rate_limit(audit_function: ModuleType) -> Iterator[None]:
+def roomy_rate_limit(audit_function: ModuleType, audit_env: pytest.MonkeyPatch) -> Iterator[None]:
     """These tests make more scans than the shared fixture's limit of three an hour allows."""
-    from scout.audit.api import AuditServices, services, using_services
-
-    with using_services(AuditServices(**{**vars(services()), "rate_limit": RateLimit(100, 3600)})):
+    audit_env.setenv("SCAN_RATE_LIMIT", "100")
+    with serving_environment():
         yield
 
 
@@ -137,12 +136,11 @@ def test_runs_outside_one_to_five_are_a_400(audit_function: ModuleType, runs: in
 
 
 def test_more_runs_than_the_scan_worker_can_hold_are_refused_with_a_sentence(
-    audit_function: ModuleType, local_aws: LocalAws
+    audit_function: ModuleType, local_aws: LocalAws, audit_env: pytest.MonkeyPatch
 ) -> None:
-    # Given a scan worker whose timeout holds two Lighthouse runs
-    from scout.audit.api import AuditServices, services, using_services
-
-    with using_services(AuditServices(**{**vars(services()), "max_runs": 2})):
+    # Given a scan worker whose timeout holds two Lighthouse runs of 120 seconds
+    audit_env.setenv("SCAN_WORKER_TIMEOUT_SECONDS", "300")
+    with serving_environment():
         # When a user asks for three
         response = post(audit_function, {"url": PAGE, "runs": 3})
     # Then the answer says why and how many fit, and nothing is queued

@@ -1,4 +1,4 @@
-"""The scans SQL functions on a real Postgres, through both store adapters (DESIGN §3).
+"""The scans SQL functions on a real Postgres, through both store adapters.
 
 Given rows are written with plain SQL (``db``) where a test needs a time in the past; every
 When goes through the store, exactly as the API and the worker call it.

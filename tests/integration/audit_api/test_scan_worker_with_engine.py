@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from scout import runtime
-from scout.audit.worker import RETRIED_ERROR_CODES
+from scout import deps, runtime
+from scout.audit.scan_processing import RETRIED_ERROR_CODES
 from scout.auth import Strategy, mint, policies
 from scout.store.postgres import PostgresStore
-from tests.integration.audit_api.conftest import LocalAws, worker
+from tests.integration.audit_api.conftest import LocalAws, process_message
 from tests.support.audit_pages import product_site
 from tests.support.http_events import http_event, json_body
 
@@ -37,9 +37,7 @@ def site() -> Iterator[str]:
 
 
 def user_token() -> str:
-    from scout.audit.api import app
-
-    return mint(policies(app.settings)[Strategy.USER], "user-1")
+    return mint(policies(deps.settings())[Strategy.USER], "user-1")
 
 
 def queue_scan(store: PostgresStore, url: str) -> str:
@@ -75,9 +73,7 @@ def test_a_queued_scan_of_a_page_ends_succeeded_with_downloadable_reports(
     # Given a queued scan of the product page
     scan_id = queue_scan(api_store, site)
     # When the worker takes its message
-    done = worker(api_store, engine, local_aws).handle(
-        json.dumps({"scan_id": scan_id}), remaining_millis=119_000
-    )
+    done = process_message(api_store, engine, local_aws, json.dumps({"scan_id": scan_id}))
     # Then the scan succeeded with Lighthouse scores and axe's findings
     assert (done.outcome, done.status) == ("finished", "succeeded")
     scan = read_scan(audit_function, scan_id)
@@ -104,9 +100,7 @@ def test_a_site_that_refuses_connections_is_a_finished_failure_not_a_retry(
         closed_port = probe.getsockname()[1]
     scan_id = queue_scan(api_store, f"http://127.0.0.1:{closed_port}/")
     # When the worker takes its message, it does not raise (no retry)
-    done = worker(api_store, engine, local_aws).handle(
-        json.dumps({"scan_id": scan_id}), remaining_millis=119_000
-    )
+    done = process_message(api_store, engine, local_aws, json.dumps({"scan_id": scan_id}))
     # Then the scan is failed for the site's reason, readable by its owner
     assert (done.outcome, done.status) == ("finished", "failed")
     scan = read_scan(audit_function, scan_id)

@@ -19,7 +19,10 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from scout.egress import CHROMIUM_EGRESS_ARGS, EgressPolicy, EgressProxy, parse_target_url
+from scout.egress.chromium import CHROMIUM_EGRESS_ARGS
+from scout.egress.policy import EgressPolicy
+from scout.egress.proxy import EgressProxy
+from scout.egress.urls import parse_target_url
 from scout.errors import BlockedTarget
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, twin_servers
 from tests.unit.egress.url_cases import CANONICAL

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from scout.egress import EgressPolicy, EgressProxy
+from scout.egress.policy import EgressPolicy
+from scout.egress.proxy import EgressProxy
 from tests.integration.egress.certificates import issue_certificate
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, SeenRequest, twin_servers
 

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from scout.egress import EgressPolicy, check_target_url, new_guarded_client
+from scout.egress.policy import EgressPolicy, check_target_url
+from scout.egress.transport import new_guarded_client
 from scout.errors import BlockedTarget
 from tests.integration.egress.certificates import issue_certificate
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, SeenRequest, twin_servers

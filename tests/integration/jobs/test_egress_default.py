@@ -1,7 +1,4 @@
-"""Careers pages fetched with the production default client go through the egress guard.
-
-Runs once ``scout.egress`` is present (it is built on another branch).
-"""
+"""Careers pages fetched with the production default client go through the egress guard."""
 
 from __future__ import annotations
 
@@ -13,8 +10,6 @@ from scout.jobs.boards import fetch_board
 from tests.integration.jobs.serving import quick_policy
 from tests.support.ats_payloads import fixture_text
 from tests.support.fake_ats import FakeAts, settings_for
-
-pytest.importorskip("scout.egress")
 
 
 async def test_a_loopback_careers_page_is_refused_unless_allow_listed() -> None:

@@ -7,14 +7,13 @@ thread. Fixtures:
 ``jobs_env``    the environment every function reads (a clean database, secrets, hosts)
 ``fake_ats``    a FakeAts served on 127.0.0.1, every ATS base URL pointing at it
 ``poll_queue``  a moto SQS poll queue (with its dead-letter queue), POLL_QUEUE_URL set
-``jobs_api``    the jobs function's resolver, imported fresh with that environment
+``jobs_api``    the jobs function's routes, served with that environment
 ``admin_token`` a bearer token the admin routes accept
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -24,10 +23,10 @@ import pytest
 from psycopg.rows import dict_row
 
 from scout.auth import Strategy, mint, policies
-from scout.jobs.poll_queue import forget_poll_queues
-from scout.settings import get_settings
+from scout.settings import load_settings
 from tests.integration.jobs_api.support import FakeAtsServer, PollQueues, serve_fake_ats
 from tests.support.fake_ats import FakeAts
+from tests.support.wiring import serving_environment
 
 ADMIN_SECRET = "admin-secret-for-jobs-api-tests-0123456789"
 USER_SECRET = "user-secret-for-jobs-api-tests-01234567890"
@@ -51,9 +50,8 @@ def jobs_env(clean_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[p
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "POLL_QUEUE_URL", "SCOUT_EGRESS_ALLOW"):
         monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield monkeypatch
-    get_settings.cache_clear()
+    with serving_environment():
+        yield monkeypatch
 
 
 @pytest.fixture
@@ -70,7 +68,6 @@ def poll_queue(jobs_env: pytest.MonkeyPatch) -> Iterator[PollQueues]:
     from moto import mock_aws
 
     with mock_aws():
-        forget_poll_queues()
         client = boto3.client("sqs")
         dead_letter_url = client.create_queue(QueueName="poll-dlq")["QueueUrl"]
         dead_letter_arn = client.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
@@ -87,26 +84,25 @@ def poll_queue(jobs_env: pytest.MonkeyPatch) -> Iterator[PollQueues]:
             "QueueArn"
         ]
         jobs_env.setenv("POLL_QUEUE_URL", queue_url)
-        get_settings.cache_clear()
-        yield PollQueues(client, queue_url, arn, dead_letter_url)
-        forget_poll_queues()
+        # A poll queue (and its SQS client) of its own, inside this mocked AWS.
+        with serving_environment():
+            yield PollQueues(client, queue_url, arn, dead_letter_url)
 
 
 @pytest.fixture
 def jobs_api(jobs_env: pytest.MonkeyPatch) -> ModuleType:
-    """The jobs API module as a cold start imports it, with this test's environment."""
-    sys.modules.pop("scout.jobs.api", None)
+    """The jobs API module; its routes are served with this test's environment."""
     return importlib.import_module("scout.jobs.api")
 
 
 @pytest.fixture
 def admin_token(jobs_env: pytest.MonkeyPatch) -> str:
-    return mint(policies(get_settings())[Strategy.ADMIN], "admin@scout.test")
+    return mint(policies(load_settings())[Strategy.ADMIN], "admin@scout.test")
 
 
 @pytest.fixture
 def user_token(jobs_env: pytest.MonkeyPatch) -> str:
-    return mint(policies(get_settings())[Strategy.USER], "user-1")
+    return mint(policies(load_settings())[Strategy.USER], "user-1")
 
 
 @pytest.fixture

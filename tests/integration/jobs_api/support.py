@@ -14,11 +14,11 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier, Placeholder
 
-from scout.settings import get_settings
 from tests.support.fake_ats import FakeAts
 from tests.support.http_events import http_event, json_body
 from tests.support.http_server import LoopbackServer, run_in_thread
 from tests.support.local_stack import ATS_BASE_URL_SETTINGS
+from tests.support.wiring import serving_environment
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -30,7 +30,7 @@ def request(api: ModuleType, method: str, path: str, **options: Any) -> tuple[in
 
 
 def posting(n: int, **fields: Any) -> dict[str, Any]:
-    """A normalised posting (DESIGN §5), posted ``n`` hours after EPOCH unless told otherwise."""
+    """A normalised posting, posted ``n`` hours after EPOCH unless told otherwise."""
     values: dict[str, Any] = {
         "ats": "greenhouse",
         "board": "acme",
@@ -166,8 +166,8 @@ def serve_fake_ats(fake: FakeAts, env: pytest.MonkeyPatch, **server_options: Any
     with run_in_thread(fake.server(**server_options)) as server:
         for name in ATS_BASE_URL_SETTINGS:
             env.setenv(name, server.url)
-        get_settings.cache_clear()
-        yield FakeAtsServer(fake, server)
+        with serving_environment():
+            yield FakeAtsServer(fake, server)
 
 
 @dataclass

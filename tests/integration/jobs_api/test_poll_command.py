@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,3 +102,19 @@ def test_poll_refuses_a_source_id_that_is_not_one(clean_database: str) -> None:
     result = scout_poll("--source", "acme", database_url=clean_database, ats_url="http://127.0.0.1:9")
     assert result.returncode == 2
     assert "'acme' is not a source id" in result.stderr
+
+
+def test_poll_prints_summaries_on_stdout_and_logs_on_stderr(
+    fake_ats: FakeAtsServer, sql: Sql, clean_database: str
+) -> None:
+    # Given a source whose fetch fails, which the poller logs
+    source_id = add_source(sql, board="vanished")
+    # When it is polled
+    result = scout_poll("--source", source_id, database_url=clean_database, ats_url=fake_ats.url)
+    # Then stdout holds the summary lines only, and the log record went to stderr
+    assert result.stdout.splitlines() == [
+        line for line in result.stdout.splitlines() if line.startswith(("greenhouse vanished:", "polled 1"))
+    ]
+    assert len(result.stdout.splitlines()) == 2
+    logged = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert any(record["message"] == "fetch failed" for record in logged)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from scout.settings import get_settings
 from tests.integration.jobs_api.support import FakeLambdaContext, PollQueues, add_source
 from tests.support.functions import ROOT, load_function
 
@@ -82,11 +82,15 @@ def test_a_backlog_larger_than_a_claim_is_enqueued_in_full(
 
 
 def test_sources_the_queue_refuses_are_due_again_at_once(
-    scheduler: ModuleType, poll_queue: PollQueues, sql: Sql, jobs_env: pytest.MonkeyPatch
+    scheduler: ModuleType,
+    poll_queue: PollQueues,
+    sql: Sql,
+    jobs_env: pytest.MonkeyPatch,
+    rewire: Callable[[], None],
 ) -> None:
     # Given a poll queue URL that names no queue
     jobs_env.setenv("POLL_QUEUE_URL", poll_queue.url.replace("/poll", "/missing"))
-    get_settings.cache_clear()
+    rewire()
     source_id = add_source(sql)
     # When the schedule fires
     report = tick(scheduler)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
 import psycopg
 import pytest
 
-from scout.settings import get_settings
+from scout.settings import load_settings
 from scout.store import get_store
 from tests.integration.jobs_api.support import (
     CallCountingStore,
@@ -26,6 +27,7 @@ from tests.support.ats_payloads import ashby_job, greenhouse_job, lever_posting
 from tests.support.fake_ats import FakeAts
 from tests.support.functions import ROOT, load_function
 from tests.support.http_server import Fault
+from tests.support.wiring import serving_environment
 
 Sql = psycopg.Connection[dict[str, Any]]
 
@@ -36,11 +38,11 @@ def worker(jobs_env: pytest.MonkeyPatch) -> ModuleType:
 
 
 @pytest.fixture
-def counted_store(jobs_env: pytest.MonkeyPatch) -> CallCountingStore:
+def counted_store(jobs_env: pytest.MonkeyPatch) -> Iterator[CallCountingStore]:
     """The worker's store, wrapped to count each SQL function call."""
-    store = CallCountingStore(get_store(get_settings()))
-    jobs_env.setattr("scout.jobs.poll_worker.get_store", lambda settings: store)
-    return store
+    store = CallCountingStore(get_store(load_settings()))
+    with serving_environment(store=store):
+        yield store
 
 
 def enqueue(queues: PollQueues, *requests: dict[str, Any] | str) -> list[dict[str, Any]]:
@@ -189,10 +191,11 @@ def test_a_fetch_past_its_deadline_is_recorded_as_a_timeout(
     poll_queue: PollQueues,
     sql: Sql,
     jobs_env: pytest.MonkeyPatch,
+    rewire: Callable[[], None],
 ) -> None:
     # Given a board that stalls longer than the poll deadline
     jobs_env.setenv("POLL_DEADLINE_SECONDS", "0.3")
-    get_settings.cache_clear()
+    rewire()
     fake_ats.fake.greenhouse["slow"] = [greenhouse_job(1, "slow")]
     fake_ats.server.inject(Fault(path="/v1/boards/slow/jobs", kind="stall", seconds=3.0, times=5))
     source_id = add_source(sql, board="slow")

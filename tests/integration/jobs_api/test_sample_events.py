@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from scout.jobs.poll_queue import forget_poll_queues
 from tests.integration.jobs_api.support import (
     FakeAtsServer,
     FakeLambdaContext,
@@ -65,7 +64,6 @@ def test_jobs_api_sample_event_is_served(
     sync(sql, SOURCE_ID, [posting(1, title="Sample Engineer", location="Berlin")])
     sql.execute("update public.postings set id = %s where source_id = %s", [JOB_ID, SOURCE_ID])
     fake_ats.fake.greenhouse["acme"] = [greenhouse_job(1)]
-    forget_poll_queues()
     function = load_function("jobs_api")  # the handler around the freshly imported jobs_api
     event = json.loads((ROOT / "events" / name).read_text())
     if name.endswith("_as_admin.json"):

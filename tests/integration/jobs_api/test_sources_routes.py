@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import psycopg
 import pytest
 
-from scout.settings import get_settings
 from tests.integration.jobs_api.support import FakeAtsServer, PollQueues, add_source, posting, request, sync
 from tests.support.ats_payloads import greenhouse_job, jsonld_job_page, lever_posting
 
 Sql = psycopg.Connection[dict[str, Any]]
 
 
-def allow_loopback_pages(env: pytest.MonkeyPatch) -> None:
+def allow_loopback_pages(env: pytest.MonkeyPatch, rewire: Callable[[], None]) -> None:
     """Careers pages on 127.0.0.1 (the fake ATS) pass the egress guard from now on."""
     env.setenv("SCOUT_EGRESS_ALLOW", "127.0.0.1")
-    get_settings.cache_clear()
+    rewire()
 
 
 def test_a_careers_url_is_recognised_fetched_once_and_kept_with_its_jobs(
@@ -85,11 +85,15 @@ def test_a_board_whose_trial_fetch_fails_is_not_added(
 
 
 def test_a_page_without_postings_is_not_added(
-    jobs_api: ModuleType, fake_ats: FakeAtsServer, jobs_env: pytest.MonkeyPatch, admin_token: str
+    jobs_api: ModuleType,
+    fake_ats: FakeAtsServer,
+    jobs_env: pytest.MonkeyPatch,
+    admin_token: str,
+    rewire: Callable[[], None],
 ) -> None:
     # Given a careers page with no JobPosting (reachable only because loopback is allowed here)
     fake_ats.fake.pages["/careers"] = "<html><body><h1>Join us</h1><p>No openings.</p></body></html>"
-    allow_loopback_pages(jobs_env)
+    allow_loopback_pages(jobs_env, rewire)
     # When an admin adds it
     status, body = request(
         jobs_api, "POST", "/sources", token=admin_token, body={"url": f"{fake_ats.url}/careers"}
@@ -102,10 +106,14 @@ def test_a_page_without_postings_is_not_added(
 
 
 def test_a_page_with_json_ld_postings_is_added_as_a_jsonld_source(
-    jobs_api: ModuleType, fake_ats: FakeAtsServer, jobs_env: pytest.MonkeyPatch, admin_token: str
+    jobs_api: ModuleType,
+    fake_ats: FakeAtsServer,
+    jobs_env: pytest.MonkeyPatch,
+    admin_token: str,
+    rewire: Callable[[], None],
 ) -> None:
     fake_ats.fake.pages["/careers/nurse"] = jsonld_job_page(1)
-    allow_loopback_pages(jobs_env)
+    allow_loopback_pages(jobs_env, rewire)
     status, source = request(
         jobs_api,
         "POST",

@@ -14,10 +14,10 @@ from scout.audit.result import (
     LighthouseScores,
     LighthouseSummary,
     LighthouseTiming,
-    ScanError,
     ScanResult,
     Timings,
 )
+from scout.errors import ErrorInfo
 
 
 def scanned(*, performance: int | None = 88, lcp: float | None = 2300.0, serious: int = 1) -> ScanResult:
@@ -93,7 +93,7 @@ def test_a_partial_scan_without_lighthouse_fails_its_score_limits() -> None:
         update={
             "status": "partial",
             "lighthouse": None,
-            "error": ScanError(code="lighthouse_failed", message="x"),
+            "error": ErrorInfo(code="lighthouse_failed", message="x"),
         }
     )
     verdict = evaluate_budget(
@@ -109,7 +109,7 @@ def test_a_failed_scan_gets_no_verdict() -> None:
             "status": "failed",
             "lighthouse": None,
             "axe": None,
-            "error": ScanError(code="timeout", message="x"),
+            "error": ErrorInfo(code="timeout", message="x"),
         }
     )
     assert evaluate_budget(Budget.model_validate({"axe": {"critical": 0}}), failed) is None

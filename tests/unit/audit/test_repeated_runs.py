@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scout.audit.lighthouse_worker import LighthouseRun, LighthouseRunSummary
+from scout.audit.lighthouse import LighthouseRun, LighthouseRunSummary
 from scout.audit.repeated_runs import NumberedRun, median_position, report_runs
 
 

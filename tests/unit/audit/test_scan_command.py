@@ -10,9 +10,10 @@ import pytest
 
 from scout.audit.axe import summarize_axe
 from scout.audit.budget import Budget, evaluate_budget
-from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
+from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
+from scout.errors import ErrorInfo
 
 
 class ScriptedEngine:
@@ -38,7 +39,7 @@ class ScriptedEngine:
         self.closed = True
 
 
-def result(status: str = "succeeded", *, error: ScanError | None = None) -> ScanResult:
+def result(status: str = "succeeded", *, error: ErrorInfo | None = None) -> ScanResult:
     violations = [
         {
             "id": "image-alt",
@@ -91,7 +92,7 @@ def test_json_mode_prints_one_result_object_per_scan() -> None:
 
 def test_table_mode_shows_status_violations_and_which_scans_were_warm() -> None:
     # Given two scans, the second partial
-    lighthouse_error = ScanError(
+    lighthouse_error = ErrorInfo(
         code="lighthouse_failed", message="The performance audit (Lighthouse) could not finish."
     )
     engine = ScriptedEngine(result(), result("partial", error=lighthouse_error))
@@ -110,7 +111,7 @@ def test_table_mode_shows_status_violations_and_which_scans_were_warm() -> None:
 
 
 def test_failed_scan_makes_the_command_exit_1() -> None:
-    error = ScanError(code="dns_failed", message="The website's name could not be found.")
+    error = ErrorInfo(code="dns_failed", message="The website's name could not be found.")
     status, output = run(["scan", "https://nowhere.example/"], ScriptedEngine(result("failed", error=error)))
     assert status == 1
     assert "dns_failed" in output
@@ -146,7 +147,7 @@ def test_a_budget_that_fails_exits_1_and_prints_each_failure(tmp_path: Path) -> 
 
 
 def test_a_failed_scan_with_a_budget_exits_2(tmp_path: Path) -> None:
-    error = ScanError(code="dns_failed", message="The website's name could not be found.")
+    error = ErrorInfo(code="dns_failed", message="The website's name could not be found.")
     budget = budget_file(tmp_path, {"axe": {"critical": 0}})
     status, _ = run(
         ["scan", "https://nowhere.example/", "--budget", budget],

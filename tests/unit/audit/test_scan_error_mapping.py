@@ -1,4 +1,4 @@
-"""The table from raw browser and Lighthouse errors to the scan error codes of DESIGN §5."""
+"""The table from raw browser and Lighthouse errors to the scan error codes."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""The scan result's JSON shape (DESIGN §5) and how it is built from Lighthouse and axe output."""
+"""The scan result's JSON shape and how it is built from Lighthouse and axe output."""
 
 from __future__ import annotations
 
 import json
 
 from scout.audit.axe import MAX_NODES_PER_VIOLATION, summarize_axe
-from scout.audit.lighthouse_worker import LighthouseRunSummary
-from scout.audit.result import ScanArtifacts, ScanError, ScanResult, Timings
+from scout.audit.lighthouse import LighthouseRunSummary
+from scout.audit.result import ScanArtifacts, ScanResult, Timings
+from scout.errors import ErrorInfo
 
 WORKER_SUMMARY = {
     "lighthouseVersion": "12.2.3",
@@ -88,7 +89,7 @@ def test_scan_result_serialises_to_the_design_shape() -> None:
         final_url="https://shop.example/home",
         device="mobile",
         status="partial",
-        error=ScanError(
+        error=ErrorInfo(
             code="lighthouse_failed", message="The performance audit (Lighthouse) could not finish."
         ),
         lighthouse=None,
@@ -99,7 +100,7 @@ def test_scan_result_serialises_to_the_design_shape() -> None:
     # When it is serialised
     data = result.to_json_dict()
 
-    # Then it is exactly the JSON of DESIGN §5
+    # Then it is exactly the scan result's JSON
     assert data == {
         "url": "https://shop.example/",
         "final_url": "https://shop.example/home",

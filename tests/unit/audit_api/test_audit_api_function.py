@@ -11,13 +11,13 @@ from uuid import UUID
 
 import pytest
 
-from scout.audit import scans
 from scout.auth import Strategy, mint, policies
 from scout.errors import NotFound
-from scout.settings import get_settings
+from scout.settings import load_settings
 from tests.support.audit_fakes import MemoryArtifacts, RecordingQueue, ScriptedStore, public_policy, scan_row
 from tests.support.functions import ROOT, load_function
 from tests.support.http_events import http_event, json_body
+from tests.support.wiring import serving_environment
 
 SCAN_ID = scan_row()["id"]
 
@@ -39,31 +39,26 @@ def audit_env(scout_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 @pytest.fixture
 def function(audit_env: pytest.MonkeyPatch) -> ModuleType:
-    # A cold start: the routes module builds its resolver from this test's settings.
-    sys.modules.pop("scout.audit.api", None)
+    # A cold start: the routes are served by a resolver built from this test's settings.
     return load_function("audit_api")
 
 
 @pytest.fixture
-def store(function: ModuleType) -> Iterator[ScriptedStore]:
-    # Imported once the environment is set: the module builds its resolver from settings.
-    from scout.audit.api import AuditServices, using_services
-
+def store(function: ModuleType, audit_env: pytest.MonkeyPatch) -> Iterator[ScriptedStore]:
     scripted = ScriptedStore()
-    with using_services(
-        AuditServices(
-            store=scripted,
-            queue=RecordingQueue(),
-            artifacts=MemoryArtifacts(),
-            policy=public_policy(),
-            rate_limit=scans.RateLimit(5, 3600),
-        )
+    audit_env.setenv("SCAN_RATE_LIMIT", "5")
+    audit_env.setenv("SCAN_RATE_WINDOW_SECONDS", "3600")
+    with serving_environment(
+        store=scripted,
+        scan_queue=RecordingQueue(),
+        artifacts=MemoryArtifacts(),
+        egress_policy=public_policy(),
     ):
         yield scripted
 
 
 def token(strategy: Strategy, subject: str = "user-1") -> str:
-    return mint(policies(get_settings())[strategy], subject)
+    return mint(policies(load_settings())[strategy], subject)
 
 
 def call(function: ModuleType, method: str, path: str, **kwargs: object) -> dict[str, object]:
@@ -160,7 +155,7 @@ def test_a_queued_scan_answers_202_with_the_scan_and_its_location(
     response = call(
         function, "POST", "/scans", body={"url": "https://example.com/"}, token=token(Strategy.USER)
     )
-    # Then 202 with the DESIGN §5 fields and where to poll
+    # Then 202 with the scan's fields and where to poll
     assert response["statusCode"] == 202
     assert json_body(response) == {
         "id": SCAN_ID,

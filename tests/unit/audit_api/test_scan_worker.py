@@ -8,8 +8,9 @@ tests/integration/audit_api).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 from uuid import UUID
@@ -18,10 +19,20 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from scout.audit.budget import Budget
-from scout.audit.result import ScanArtifacts, ScanError, ScanOutcome, ScanResult, Timings
-from scout.audit.worker import ScanAttemptFailed, ScanWorker, lease_seconds, process_scan, runs_that_fit
+from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
+from scout.audit.scan_processing import (
+    ScanAttemptFailed,
+    handle_scan_message,
+    lease_seconds,
+    process_scan,
+    runs_that_fit,
+)
+from scout.deps import Dependencies
+from scout.errors import ErrorInfo
+from scout.settings import Settings
 from tests.support.audit_fakes import MemoryArtifacts, ScriptedStore, scan_row
 from tests.support.functions import ROOT, load_function
+from tests.support.wiring import serving_environment
 
 SCAN_ID = UUID(scan_row()["id"])
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -53,7 +64,7 @@ def outcome(status: str = "succeeded", error: str | None = None, *, screenshot: 
         final_url="https://example.com/",
         device="desktop",
         status=status,  # type: ignore[arg-type]
-        error=ScanError(code=error, message=f"{error} happened") if error else None,
+        error=ErrorInfo(code=error, message=f"{error} happened") if error else None,
         lighthouse=None,
         axe=None,
         timings=Timings(total_ms=1234),
@@ -243,12 +254,15 @@ class HangingScanner:
 def test_an_attempt_gives_up_before_lambda_would_stop_it() -> None:
     # Given an invocation with 10.5 s left and a scan that never ends
     store = finishing_store(claimed())
-    worker = ScanWorker(
-        store=lambda: store, scanner=HangingScanner, artifacts=MemoryArtifacts(), max_attempts=4
+    parts = Dependencies(
+        Settings(ALLOWED_HOSTS="localhost"),
+        store=store,
+        scanner=HangingScanner(),
+        artifacts=MemoryArtifacts(),
     )
     # When the worker handles the message, it stops with an error (a retry), not a kill
     with pytest.raises(TimeoutError):
-        worker.handle(json.dumps({"scan_id": str(SCAN_ID)}), remaining_millis=10_500)
+        handle_scan_message(json.dumps({"scan_id": str(SCAN_ID)}), remaining_millis=10_500, parts=parts)
     assert store.called("finish_scan") == []
 
 
@@ -278,14 +292,26 @@ def sample_event() -> dict[str, Any]:
     return event
 
 
-def serve_with(module: ModuleType, store: ScriptedStore, scanner: FakeScanner) -> Callable[[], Any]:
-    module.worker = ScanWorker(
-        store=lambda: store, scanner=lambda: scanner, artifacts=MemoryArtifacts(), max_attempts=4
-    )
-    return lambda: module.handler(sample_event(), FakeLambdaContext())
+ServeWith = Callable[[ModuleType, ScriptedStore, FakeScanner], Callable[[], Any]]
 
 
-def test_the_sample_message_is_processed_and_reported_as_done(worker_function: ModuleType) -> None:
+@pytest.fixture
+def serve_with() -> Iterator[ServeWith]:
+    """Serve the function with the test's store and scanner for the rest of the test."""
+    with contextlib.ExitStack() as stack:
+
+        def serve(module: ModuleType, store: ScriptedStore, scanner: FakeScanner) -> Callable[[], Any]:
+            stack.enter_context(
+                serving_environment(store=store, scanner=scanner, artifacts=MemoryArtifacts())
+            )
+            return lambda: module.handler(sample_event(), FakeLambdaContext())
+
+        yield serve
+
+
+def test_the_sample_message_is_processed_and_reported_as_done(
+    worker_function: ModuleType, serve_with: ServeWith
+) -> None:
     store = finishing_store(claimed())
     response = serve_with(worker_function, store, FakeScanner(outcome()))()
     assert response == {"batchItemFailures": []}
@@ -298,7 +324,9 @@ def test_the_sample_message_is_processed_and_reported_as_done(worker_function: M
 # a reported item failure.
 
 
-def test_a_retried_attempt_fails_the_invocation_so_the_message_returns(worker_function: ModuleType) -> None:
+def test_a_retried_attempt_fails_the_invocation_so_the_message_returns(
+    worker_function: ModuleType, serve_with: ServeWith
+) -> None:
     store = finishing_store(claimed())
     invoke = serve_with(worker_function, store, FakeScanner(outcome("failed", "browser_crashed")))
     with pytest.raises(BatchProcessingError, match="All records failed"):
@@ -307,7 +335,7 @@ def test_a_retried_attempt_fails_the_invocation_so_the_message_returns(worker_fu
 
 
 def test_a_message_scout_never_sends_fails_and_is_left_for_the_dead_letter_queue(
-    worker_function: ModuleType,
+    worker_function: ModuleType, serve_with: ServeWith
 ) -> None:
     store = ScriptedStore()
     serve_with(worker_function, store, FakeScanner(outcome()))

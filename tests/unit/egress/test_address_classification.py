@@ -1,4 +1,4 @@
-"""Which addresses are globally reachable (DESIGN §4: only public addresses may be reached)."""
+"""Which addresses are globally reachable (only public addresses may be reached: docs/egress.md)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scout.egress import CHROMIUM_EGRESS_ARGS
+from scout.egress.chromium import CHROMIUM_EGRESS_ARGS
 
 
 def test_flags_send_everything_through_the_proxy_loopback_included() -> None:

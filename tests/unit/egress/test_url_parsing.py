@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scout.egress import MAX_URL_LENGTH, parse_target_url
+from scout.egress.urls import MAX_URL_LENGTH, parse_target_url
 from scout.errors import InvalidUrl
 from tests.unit.egress.url_cases import CANONICAL, REFUSED
 

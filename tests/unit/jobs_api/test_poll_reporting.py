@@ -11,8 +11,8 @@ import pytest
 from scout.cli.polling import ProgressLine, summary_line
 from scout.errors import NotFound
 from scout.jobs.models import PollRun
+from scout.jobs.poll_messages import SYNC_RESERVE_SECONDS, fetch_deadline
 from scout.jobs.poll_queue import PollRequest
-from scout.jobs.poll_worker import SYNC_RESERVE_SECONDS, fetch_deadline
 from scout.jobs.polling import PollOutcome
 from scout.settings import Settings
 

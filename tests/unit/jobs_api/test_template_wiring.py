@@ -53,6 +53,7 @@ def test_every_jobs_route_in_the_api_document_reaches_the_jobs_function(template
     }
     assert documented <= routed
     assert ("get", "/openapi.json") in routed
+    assert ("get", "/docs") in routed
 
 
 def test_the_schedule_rate_is_a_parameter_of_fifteen_minutes(template: dict[str, Any]) -> None:
@@ -112,3 +113,17 @@ def test_the_local_stack_runs_the_poll_schedule_at_the_parameters_default() -> N
     assert schedule.expression_text == "rate(15 minutes)"
     assert schedule.expression is not None
     assert schedule.enabled
+
+
+def test_poll_messages_waiting_in_the_dead_letter_queue_raise_an_alarm(template: dict[str, Any]) -> None:
+    # Given the poll queue's dead-letter queue
+    alarm = resource(template, "PollDeadLetterAlarm")
+    # Then any message visible there raises the alarm, sent to the alarm topic when one is set
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PollDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+    assert alarm["AlarmActions"] == resource(template, "ScanDeadLetterAlarm")["AlarmActions"]

@@ -6,5 +6,5 @@ the result models without loading Playwright.
 
 The scan service around the engine: ``scout.audit.api`` (routes), ``scout.audit.scans``
 (create, read, list), ``scout.audit.scan_queue``, ``scout.audit.artifacts`` and
-``scout.audit.worker`` (docs/audit.md).
+``scout.audit.scan_processing`` (docs/audit.md).
 """

@@ -9,48 +9,28 @@ stays light for the API's cold start: no Playwright, no scan engine.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from scout import runtime
+from scout import deps, runtime
+from scout.api_docs import docs_router
 from scout.audit import history, scans
-from scout.audit.artifacts import ArtifactStore, S3ArtifactStore
 from scout.audit.diffs import DEFAULT_REGRESSION_THRESHOLD, ScanDiff
+from scout.audit.models import Scan, ScanDetail, ScanPage, ScanRequest
 from scout.audit.result import Device
-from scout.audit.scan_queue import ScanQueue, SqsScanQueue
-from scout.audit.worker import runs_that_fit
 from scout.auth import Strategy
-from scout.egress import EgressPolicy
-from scout.http_api import BEARER, ScoutHttpApi
+from scout.egress.urls import MAX_URL_LENGTH
+from scout.http_api import BEARER, ScoutRoutes, error_answers
 from scout.observability import metrics
-from scout.settings import Settings, get_settings
+from scout.settings import Settings
 
-if TYPE_CHECKING:
-    from scout.store import Store
-
-app = ScoutHttpApi(get_settings(), title="scout audit API")
+app = ScoutRoutes(title="scout audit API")
+app.include_router(docs_router)
 scan_readers = app.requires(Strategy.USER, Strategy.SERVICE)
-
-
-@dataclass(frozen=True)
-class AuditServices:
-    """What the routes hand to the scan service."""
-
-    store: Store
-    queue: ScanQueue
-    artifacts: ArtifactStore
-    policy: EgressPolicy
-    rate_limit: scans.RateLimit
-    # Lighthouse runs one attempt of the scan worker can hold (POST /scans refuses more).
-    max_runs: int = scans.MAX_RUNS
 
 
 def check_configuration(settings: Settings) -> None:
@@ -67,50 +47,6 @@ def check_configuration(settings: Settings) -> None:
         raise RuntimeError(f"the audit API needs {' and '.join(missing)}")
 
 
-@cache
-def _aws_services(settings: Settings) -> tuple[ScanQueue, ArtifactStore, EgressPolicy]:
-    return (
-        SqsScanQueue.from_settings(settings),
-        S3ArtifactStore.from_settings(settings),
-        EgressPolicy.from_settings(settings),
-    )
-
-
-_override: AuditServices | None = None
-
-
-def services() -> AuditServices:
-    """The process's services: built on first use; the store is checked before every reuse."""
-    if _override is not None:
-        return _override
-    from scout.store import get_store
-
-    settings = get_settings()
-    queue, artifacts, policy = _aws_services(settings)
-    return AuditServices(
-        store=get_store(settings),
-        queue=queue,
-        artifacts=artifacts,
-        policy=policy,
-        rate_limit=scans.RateLimit(settings.scan_rate_limit, settings.scan_rate_window_seconds),
-        max_runs=runs_that_fit(
-            worker_timeout_seconds=settings.scan_worker_timeout_seconds,
-            lighthouse_timeout_seconds=settings.lighthouse_timeout_seconds,
-        ),
-    )
-
-
-@contextlib.contextmanager
-def using_services(replacement: AuditServices) -> Iterator[AuditServices]:
-    """Serve with ``replacement`` inside the block (tests: a test database, moto)."""
-    global _override
-    previous, _override = _override, replacement
-    try:
-        yield replacement
-    finally:
-        _override = previous
-
-
 _ERROR_DESCRIPTIONS = {
     400: "Invalid request (the message names the field)",
     401: "Missing, invalid or expired token",
@@ -119,22 +55,6 @@ _ERROR_DESCRIPTIONS = {
     429: "Rate limited; Retry-After says when to try again",
     502: "The queue or the database is unavailable; try again",
 }
-
-
-def _errors(*statuses: int, described: dict[int, str] | None = None) -> dict[int, OpenAPIResponse]:
-    responses: dict[int, OpenAPIResponse] = {}
-    for status in statuses:
-        response: OpenAPIResponse = {
-            "description": (described or {}).get(status) or _ERROR_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        if status == 429:
-            retry_after: dict[str, Any] = {"type": "integer"}
-            response["headers"] = {
-                "Retry-After": {"description": "Seconds until a scan may be created", "schema": retry_after}
-            }
-        responses[status] = response
-    return responses
 
 
 _QUEUED: OpenAPIResponse = {
@@ -146,7 +66,7 @@ _QUEUED: OpenAPIResponse = {
             "schema": {"type": "string"},
         },
     },
-    "content": {"application/json": {"model": scans.Scan}},
+    "content": {"application/json": {"model": Scan}},
 }
 
 
@@ -165,20 +85,20 @@ IdempotencyKey = Annotated[
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses={202: _QUEUED, **_errors(400, 401, 409, 429, 502)},
+    responses={202: _QUEUED, **error_answers(_ERROR_DESCRIPTIONS, 400, 401, 409, 429, 502)},
 )
-def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[scans.Scan]:
-    wiring = services()
+def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[Scan]:
+    parts = deps.current()
     created = runtime.run(
         scans.create_scan(
             request,
             app.principal(),
             idempotency_key=idempotency_key,
-            store=wiring.store,
-            queue=wiring.queue,
-            policy=wiring.policy,
-            rate_limit=wiring.rate_limit,
-            max_runs=wiring.max_runs,
+            store=parts.store(),
+            queue=parts.scan_queue(),
+            policy=parts.egress_policy(),
+            rate_limit=parts.scan_rate_limit(),
+            max_runs=parts.scan_max_runs(),
         )
     )
     headers = {"Location": f"/scans/{created.scan.id}"}
@@ -200,13 +120,15 @@ def create_scan(request: scans.ScanRequest, idempotency_key: IdempotencyKey = No
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 502),
+    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 502),
 )
 def list_scans(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
-) -> scans.ScanPage:
-    return runtime.run(scans.list_scans(app.principal(), store=services().store, cursor=cursor, limit=limit))
+) -> ScanPage:
+    return runtime.run(
+        scans.list_scans(app.principal(), store=deps.current().store(), cursor=cursor, limit=limit)
+    )
 
 
 @app.get(
@@ -215,13 +137,20 @@ def list_scans(
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(401, 404, 502),
+    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 404, 502),
 )
-def get_scan(scan_id: str) -> scans.ScanDetail:
-    wiring = services()
+def get_scan(scan_id: str) -> ScanDetail:
+    parts = deps.current()
     return runtime.run(
-        scans.get_scan(scan_id, app.principal(), store=wiring.store, artifacts=wiring.artifacts)
+        scans.get_scan(scan_id, app.principal(), store=parts.store(), artifacts=parts.artifacts())
     )
+
+
+_DIFF_ERRORS = {
+    **_ERROR_DESCRIPTIONS,
+    404: "No such scan (or not yours), or no earlier finished scan of its page and device",
+    409: "One of the two scans has not finished with results",
+}
 
 
 @app.get(
@@ -230,17 +159,7 @@ def get_scan(scan_id: str) -> scans.ScanDetail:
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(
-        400,
-        401,
-        404,
-        409,
-        502,
-        described={
-            404: "No such scan (or not yours), or no earlier finished scan of its page and device",
-            409: "One of the two scans has not finished with results",
-        },
-    ),
+    responses=error_answers(_DIFF_ERRORS, 400, 401, 404, 409, 502),
 )
 def diff_scan(
     scan_id: str,
@@ -254,7 +173,7 @@ def diff_scan(
 ) -> ScanDiff:
     return runtime.run(
         history.diff_scan(
-            scan_id, app.principal(), store=services().store, against=against, threshold=threshold
+            scan_id, app.principal(), store=deps.current().store(), against=against, threshold=threshold
         )
     )
 
@@ -265,14 +184,16 @@ def diff_scan(
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=_errors(400, 401, 502),
+    responses=error_answers(_ERROR_DESCRIPTIONS, 400, 401, 502),
 )
 def scan_history(
-    url: Annotated[str, Query(min_length=1, max_length=scans.MAX_URL_LENGTH, description="The page")],
+    url: Annotated[str, Query(min_length=1, max_length=MAX_URL_LENGTH, description="The page")],
     device: Annotated[Device, Query(description="The emulated device of the scans")] = "mobile",
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
 ) -> history.HistoryPage:
     return runtime.run(
-        history.scan_history(url, device, app.principal(), store=services().store, cursor=cursor, limit=limit)
+        history.scan_history(
+            url, device, app.principal(), store=deps.current().store(), cursor=cursor, limit=limit
+        )
     )

@@ -11,7 +11,6 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
@@ -83,7 +82,7 @@ class S3ArtifactStore:
     def __init__(self, bucket: str, *, link_seconds: int, client: Any = None) -> None:
         self.bucket = bucket
         self.link_seconds = link_seconds
-        self._client = client if client is not None else s3_client()
+        self._client = client if client is not None else new_s3_client()
 
     async def put(self, scan_id: UUID, artifact: ArtifactBody) -> StoredArtifact:
         key = artifact_key(scan_id, artifact.name)
@@ -127,9 +126,11 @@ class S3ArtifactStore:
         return cls(settings.reports_bucket, link_seconds=settings.artifact_link_seconds)
 
 
-@cache
-def s3_client() -> Any:
-    """One S3 client per process; SigV4, which presigned links need in every region."""
+def new_s3_client() -> Any:
+    """An S3 client with SigV4, which presigned links need in every region.
+
+    One per bucket, and scout.deps builds the bucket once per process.
+    """
     import boto3
     from botocore.config import Config
 

@@ -69,7 +69,7 @@ async def run_axe(page: Page, script: AxeScript) -> bytes:
 
 
 def summarize_axe(raw: bytes) -> AxeSummary:
-    """The violations and counts of DESIGN §5 from axe's raw results."""
+    """The violations and counts of the scan result (docs/audit.md) from axe's raw results."""
     try:
         results = json.loads(raw)
         violations = [_violation(item) for item in results["violations"]]

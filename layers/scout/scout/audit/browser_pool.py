@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scout.audit.chromium_flags import chromium_flags
-from scout.audit.egress_gate import EgressGate, UncheckedEgress
+from scout.audit.egress_gate import EgressGate
 from scout.audit.scratch_dirs import ScratchDirs
 from scout.observability import logger
 
@@ -42,12 +42,12 @@ class BrowserPool:
         *,
         chromium_path: str,
         idle_seconds: float,
-        egress: EgressGate | None = None,
+        egress: EgressGate,
         launch_timeout_seconds: float = 30.0,
     ) -> None:
         self._chromium_path = chromium_path
         self._idle_seconds = idle_seconds
-        self._egress: EgressGate = egress if egress is not None else UncheckedEgress()
+        self._egress = egress
         self._launch_timeout_seconds = launch_timeout_seconds
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
@@ -63,7 +63,7 @@ class BrowserPool:
         self.closed = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, egress: EgressGate | None = None) -> BrowserPool:
+    def from_settings(cls, settings: Settings, *, egress: EgressGate) -> BrowserPool:
         return cls(
             chromium_path=settings.chromium_path, idle_seconds=settings.browser_idle_seconds, egress=egress
         )

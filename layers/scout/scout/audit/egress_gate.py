@@ -1,24 +1,20 @@
-"""The seam between the scan engine and the egress guard of DESIGN §4.
+"""The seam between the scan engine and the egress guard (docs/egress.md).
 
 The engine needs two things from the guard: a verdict on the target URL before it navigates,
 and the Chromium flags that send every browser's traffic (Lighthouse's Chrome included)
-through the guard's proxy. ``EgressGate`` is that interface. ``GuardedEgress`` is the
-production implementation on top of ``scout.egress``, imported lazily so the scan engine
-loads without it; ``UncheckedEgress`` is for tests and local pages that must bypass the
-guard, and says so in its name.
+through the guard's proxy. ``EgressGate`` is that interface; ``GuardedEgress``, on top of
+``scout.egress``, is its only implementation in the package. The browser pool and the
+Lighthouse worker require a gate, so nothing in scout launches a browser that bypasses it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
-from scout.errors import InvalidUrl
-
-if TYPE_CHECKING:
-    from scout.settings import Settings
+from scout.egress.chromium import CHROMIUM_EGRESS_ARGS
+from scout.egress.policy import EgressPolicy, check_target_url
+from scout.egress.proxy import EgressProxy
 
 
 class EgressGate(Protocol):
@@ -38,38 +34,25 @@ class EgressGate(Protocol):
 
 
 class GuardedEgress:
-    """The production gate: ``scout.egress`` policy checks and its in-process proxy."""
+    """The egress policy's checks and its in-process proxy, started on first use."""
 
-    def __init__(self, policy: Any | None = None, *, settings: Settings | None = None) -> None:
-        try:
-            # Imported here so the engine loads (and its tests run) without the egress package.
-            egress: Any = importlib.import_module("scout.egress")
-        except ImportError as exc:
-            raise RuntimeError(
-                "the egress guard (scout.egress) is not installed; scans do not run without it"
-            ) from exc
-
-        if policy is None:
-            from scout.settings import get_settings
-
-            policy = egress.EgressPolicy.from_settings(settings or get_settings())
-        self._egress = egress
+    def __init__(self, policy: EgressPolicy) -> None:
         self._policy = policy
-        self._proxy: Any | None = None
+        self._proxy: EgressProxy | None = None
         self._lock = asyncio.Lock()
         self.closed = False
 
     async def check(self, url: str) -> str:
-        target = await self._egress.check_target_url(url, self._policy)
+        target = await check_target_url(url, self._policy)
         return str(target.url)
 
     async def browser_args(self) -> list[str]:
         async with self._lock:
             if self._proxy is None:
-                proxy = self._egress.EgressProxy(self._policy)
+                proxy = EgressProxy(self._policy)
                 await proxy.start()
                 self._proxy = proxy
-            return list(self._egress.CHROMIUM_EGRESS_ARGS(self._proxy.url))
+            return list(CHROMIUM_EGRESS_ARGS(self._proxy.url))
 
     def blocked_count(self) -> int:
         return int(self._proxy.blocked) if self._proxy is not None else 0
@@ -79,28 +62,3 @@ class GuardedEgress:
         proxy, self._proxy = self._proxy, None
         if proxy is not None:
             await proxy.stop()
-
-
-class UncheckedEgress:
-    """No guard at all: the URL is only checked to be http(s), and browsers connect directly.
-
-    Only for tests on loopback pages and for the lead's local wiring before the guard is
-    merged; production code never builds one.
-    """
-
-    closed = False
-
-    async def check(self, url: str) -> str:
-        parts = urlsplit(url.strip())
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise InvalidUrl(f"not an http(s) URL: {url!r}")
-        return parts.geturl()
-
-    async def browser_args(self) -> list[str]:
-        return []
-
-    def blocked_count(self) -> int:
-        return 0
-
-    async def aclose(self) -> None:
-        return None

@@ -1,10 +1,10 @@
 """The scan engine: check the target, then Lighthouse and the browser half side by side.
 
-``ScanEngine.scan(url, device)`` returns a ``ScanOutcome``: the DESIGN §5 result and the
+``ScanEngine.scan(url, device)`` returns a ``ScanOutcome``: the scan result (docs/audit.md) and the
 artifacts (screenshot, Lighthouse HTML and JSON, axe JSON) for the queue worker to upload.
-The browser pool, the Lighthouse worker and the egress gate are injected; left out, they
-are the execution environment's pooled instances (``runtime.pooled``), created on first use
-and kept across invocations, all routed through the one egress guard.
+The browser pool, the Lighthouse worker, the egress gate and the axe script are injected:
+in production they are the execution environment's pooled ones, built by :mod:`scout.deps`
+and all routed through the one egress guard.
 
 Lighthouse and the browser half run concurrently and fail independently: one failing gives
 a ``partial`` result, both failing a ``failed`` one. With ``runs`` above one, Lighthouse runs
@@ -18,21 +18,21 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, get_args
+from typing import TYPE_CHECKING, TypeVar, get_args
 
-from scout import runtime
 from scout.audit.axe import AxeScript
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.budget import Budget, evaluate_budget
 from scout.audit.devices import DEVICES
-from scout.audit.egress_gate import EgressGate, GuardedEgress
-from scout.audit.lighthouse_worker import LighthouseRun, LighthouseWorker
+from scout.audit.egress_gate import EgressGate
+from scout.audit.lighthouse import LighthouseRun, LighthouseWorker
 from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
 from scout.audit.repeated_runs import NumberedRun, report_runs
 from scout.audit.result import (
     MAX_RUNS,
     Device,
+    FinishedStatus,
     LighthouseSummary,
     ScanArtifacts,
     ScanOutcome,
@@ -43,7 +43,6 @@ from scout.audit.result import (
 from scout.audit.scan_errors import ScanFailure, failure_from_scout_error
 from scout.errors import ScoutError
 from scout.observability import logger
-from scout.settings import get_settings
 
 if TYPE_CHECKING:
     from scout.settings import Settings
@@ -77,32 +76,43 @@ class ScanEngine:
     def __init__(
         self,
         *,
-        browser_pool: BrowserPool | None = None,
-        lighthouse: LighthouseWorker | None = None,
-        egress: EgressGate | None = None,
-        axe_script: AxeScript | None = None,
-        options: ScanOptions | None = None,
+        browser_pool: BrowserPool,
+        lighthouse: LighthouseWorker,
+        egress: EgressGate,
+        axe_script: AxeScript,
+        options: ScanOptions,
     ) -> None:
-        # Parts the engine builds for itself are closed by aclose(); pooled ones belong to
-        # the execution environment and are closed with its event loop.
-        self._owned: list[Any] = []
-        self._egress: EgressGate = egress if egress is not None else _egress_slot.get()
-        if browser_pool is None:
-            if egress is None:
-                browser_pool = _browser_pool_slot.get()
-            else:
-                browser_pool = BrowserPool.from_settings(get_settings(), egress=egress)
-                self._owned.append(browser_pool)
-        if lighthouse is None:
-            if egress is None:
-                lighthouse = _lighthouse_slot.get()
-            else:
-                lighthouse = LighthouseWorker.from_settings(get_settings(), egress=egress)
-                self._owned.append(lighthouse)
         self._browser_pool = browser_pool
         self._lighthouse = lighthouse
-        self._axe_script = axe_script or _default_axe_script()
-        self._options = options or ScanOptions.from_settings(get_settings())
+        self._egress = egress
+        self._axe_script = axe_script
+        self._options = options
+        # Parts this engine launched for itself (with_own_browsers), closed by aclose();
+        # pooled ones belong to the execution environment and close with its event loop.
+        self._owned: list[BrowserPool | LighthouseWorker] = []
+
+    @classmethod
+    def with_own_browsers(
+        cls,
+        settings: Settings,
+        *,
+        egress: EgressGate,
+        axe_script: AxeScript | None = None,
+        options: ScanOptions | None = None,
+    ) -> ScanEngine:
+        """An engine with a browser and a Lighthouse worker of its own, closed by :meth:`aclose`
+        (tests and benchmarks; production scans use the pooled ones of :mod:`scout.deps`)."""
+        browser_pool = BrowserPool.from_settings(settings, egress=egress)
+        lighthouse = LighthouseWorker.from_settings(settings, egress=egress)
+        engine = cls(
+            browser_pool=browser_pool,
+            lighthouse=lighthouse,
+            egress=egress,
+            axe_script=axe_script or AxeScript(NodeLayer.from_settings(settings).axe_script),
+            options=options or ScanOptions.from_settings(settings),
+        )
+        engine._owned = [browser_pool, lighthouse]
+        return engine
 
     @property
     def browser_pool(self) -> BrowserPool:
@@ -128,7 +138,9 @@ class ScanEngine:
             target = await self._egress.check(url)
         except ScoutError as exc:
             failure = failure_from_scout_error(exc)
-            result = _result(url, device, "failed", failure, None, None, None, Timings(total_ms=_ms(started)))
+            result = _result(
+                url, device, ScanStatus.FAILED, failure, None, None, None, Timings(total_ms=_ms(started))
+            )
             _log(result)
             return ScanOutcome(result=result, artifacts=ScanArtifacts())
 
@@ -153,11 +165,11 @@ class ScanEngine:
         )
         lighthouse_runs, lighthouse_failure = _split(lighthouse_outcome, _LighthouseRuns, "lighthouse")
         page, page_failure = _split(page_outcome, PageAudit, "browser")
-        status: ScanStatus = "succeeded"
+        status: FinishedStatus = ScanStatus.SUCCEEDED
         if lighthouse_failure and page_failure:
-            status = "failed"
+            status = ScanStatus.FAILED
         elif lighthouse_failure or page_failure:
-            status = "partial"
+            status = ScanStatus.PARTIAL
         lighthouse_run: LighthouseRun | None = None
         lighthouse_summary: LighthouseSummary | None = None
         if lighthouse_runs is not None:
@@ -245,7 +257,7 @@ def _split(
 def _result(
     url: str,
     device: Device,
-    status: ScanStatus,
+    status: FinishedStatus,
     failure: ScanFailure | None,
     final_url: str | None,
     lighthouse: LighthouseSummary | None,
@@ -279,46 +291,3 @@ def _log(result: ScanResult) -> None:
 
 def _ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
-
-
-# -- production wiring: one of each per execution environment ---------------------------
-
-
-def _new_default_browser_pool() -> BrowserPool:
-    return BrowserPool.from_settings(get_settings(), egress=_egress_slot.get())
-
-
-def _new_default_lighthouse() -> LighthouseWorker:
-    return LighthouseWorker.from_settings(get_settings(), egress=_egress_slot.get())
-
-
-async def _close_browser_pool(pool: BrowserPool) -> None:
-    await pool.aclose()
-
-
-async def _close_lighthouse(worker: LighthouseWorker) -> None:
-    await worker.aclose()
-
-
-async def _close_egress(gate: GuardedEgress) -> None:
-    await gate.aclose()
-
-
-# Registered browsers first, so that at exit they close before the proxy they talk through.
-_browser_pool_slot = runtime.pooled(
-    _new_default_browser_pool, lambda pool: not pool.closed, _close_browser_pool
-)
-_lighthouse_slot = runtime.pooled(
-    _new_default_lighthouse, lambda worker: not worker.closed, _close_lighthouse
-)
-_egress_slot = runtime.pooled(GuardedEgress, lambda gate: not gate.closed, _close_egress)
-
-_axe_scripts: dict[str, AxeScript] = {}
-
-
-def _default_axe_script() -> AxeScript:
-    layer = NodeLayer.from_settings(get_settings())
-    path = str(layer.axe_script)
-    if path not in _axe_scripts:
-        _axe_scripts[path] = AxeScript(layer.axe_script)
-    return _axe_scripts[path]

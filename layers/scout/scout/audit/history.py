@@ -15,12 +15,13 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from scout.audit.diffs import compare_scans
-from scout.audit.result import BudgetVerdict, Device
-from scout.audit.scans import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorDetail, ScanStatus, owner_of, scan_uuid
+from scout.audit.result import BudgetVerdict, Device, ScanStatus
+from scout.audit.scans import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, owner_of, scan_uuid
+from scout.audit.store import ScanStore
 from scout.auth import Principal, Strategy
 from scout.cursors import HistoryPosition, decode_cursor, encode_cursor
-from scout.egress import parse_target_url
-from scout.errors import BadRequest, Conflict, NotFound
+from scout.egress.urls import parse_target_url
+from scout.errors import BadRequest, Conflict, ErrorInfo, NotFound
 
 if TYPE_CHECKING:
     from scout.audit.diffs import ScanDiff
@@ -35,7 +36,7 @@ class HistoryItem(BaseModel):
     device: Device
     status: ScanStatus
     runs: int
-    error: ErrorDetail | None
+    error: ErrorInfo | None
     scores: dict[str, int | None] | None = Field(
         description="Lighthouse scores 0-100 (of the median run); null until the scan finished"
     )
@@ -76,15 +77,7 @@ async def scan_history(
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
     page_url = page_url_of(url)
     after = decode_cursor(HistoryPosition, cursor)
-    page = await store.call(
-        "scan_history",
-        p_owner=owner_of(principal),
-        p_page_url=page_url,
-        p_device=device,
-        p_limit=limit,
-        p_after_created_at=after.created_at if after else None,
-        p_after_id=after.id if after else None,
-    )
+    page = await ScanStore(store).scan_history(owner_of(principal), page_url, device, after, limit)
     following = page.get("next")
     return HistoryPage(
         page_url=page_url,
@@ -110,14 +103,9 @@ async def diff_scan(
     against_id = scan_uuid(against) if against is not None else None
     if against_id == identifier:
         raise BadRequest("against: a scan compared with itself shows no change; name an earlier scan.")
-    pair = await store.call(
-        "scan_diff_pair",
-        p_scan_id=identifier,
-        p_owner=None if principal.strategy is Strategy.SERVICE else owner_of(principal),
-        p_against=against_id,
+    scan, earlier = await ScanStore(store).scan_diff_pair(
+        identifier, None if principal.strategy is Strategy.SERVICE else owner_of(principal), against_id
     )
-    scan: dict[str, Any] = pair["scan"]
-    earlier: dict[str, Any] | None = pair["against"]
     _require_results(scan)
     if earlier is None:
         raise NotFound(

@@ -73,7 +73,7 @@ async def audit_page(
     options: PageAuditOptions,
     progress: PageProgress,
 ) -> PageAudit:
-    """Raises ScanFailure with the code of DESIGN §5 when the page cannot be audited."""
+    """Raises ScanFailure with the scan error code (docs/audit.md) when the page cannot be audited."""
     try:
         browser = await pool.browser()
     except Exception as exc:

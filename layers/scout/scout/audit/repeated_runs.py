@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scout.audit.lighthouse_worker import LighthouseRun
+from scout.audit.lighthouse import LighthouseRun
 from scout.audit.result import KEY_METRICS, LighthouseRunRecord, LighthouseSummary
 
 

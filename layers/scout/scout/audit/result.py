@@ -1,4 +1,4 @@
-"""The scan result of DESIGN §5, and the artifacts that travel beside it.
+"""The scan result (docs/audit.md), and the artifacts that travel beside it.
 
 ``ScanResult`` serialises (``model_dump(mode="json", by_alias=True)``) to exactly the JSON
 that the API and ``scout scan --json`` return. Artifacts are kept out of it: they are large,
@@ -9,12 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scout.errors import ErrorInfo
+
 Device = Literal["mobile", "desktop"]
-ScanStatus = Literal["succeeded", "partial", "failed"]
+
+
+class ScanStatus(StrEnum):
+    """Where a scan stands: queued and running while it waits and runs, then how it ended."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+# What a scan that ran can end as: the status of a scan result.
+FinishedStatus = Literal[ScanStatus.SUCCEEDED, ScanStatus.PARTIAL, ScanStatus.FAILED]
 Impact = Literal["critical", "serious", "moderate", "minor"]
 
 IMPACTS: tuple[Impact, ...] = ("critical", "serious", "moderate", "minor")
@@ -24,11 +40,6 @@ MAX_RUNS = 5
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-
-class ScanError(_Frozen):
-    code: str
-    message: str
 
 
 class LighthouseScores(_Frozen):
@@ -143,8 +154,8 @@ class ScanResult(_Frozen):
     url: str
     final_url: str | None
     device: Device
-    status: ScanStatus
-    error: ScanError | None
+    status: FinishedStatus
+    error: ErrorInfo | None
     lighthouse: LighthouseSummary | None
     axe: AxeSummary | None
     timings: Timings

@@ -1,4 +1,4 @@
-"""From raw Playwright, Chrome and Lighthouse errors to the error codes of DESIGN §5.
+"""From raw Playwright, Chrome and Lighthouse errors to the scan error codes (docs/audit.md).
 
 A scan error is read by people who did not write the page and do not know what
 ``net::ERR_HTTP2_PROTOCOL_ERROR`` means, so every code comes with a sentence that says what
@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from scout.audit.result import ScanError
-from scout.errors import ScoutError
+from scout.errors import ErrorInfo, ScoutError
 
 MESSAGES: dict[str, str] = {
     "blocked_target": (
@@ -52,8 +51,8 @@ class ScanFailure(Exception):
         self.detail = detail
         super().__init__(f"{code}: {self.message}" + (f" ({detail})" if detail else ""))
 
-    def as_error(self) -> ScanError:
-        return ScanError(code=self.code, message=self.message)
+    def as_error(self) -> ErrorInfo:
+        return ErrorInfo(code=self.code, message=self.message)
 
 
 # Chrome's net error names (net/base/net_error_list.h) that need a code other than the

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
@@ -52,7 +51,7 @@ class SqsScanQueue:
 
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self.queue_url = queue_url
-        self._client = client if client is not None else sqs_client()
+        self._client = client if client is not None else new_sqs_client()
 
     async def send(self, scan_id: UUID, target_host: str) -> None:
         await asyncio.to_thread(
@@ -70,9 +69,11 @@ class SqsScanQueue:
         return cls(settings.scan_queue_url)
 
 
-@cache
-def sqs_client() -> Any:
-    """One SQS client per process (region, credentials and AWS_ENDPOINT_URL from the environment)."""
+def new_sqs_client() -> Any:
+    """An SQS client (region, credentials and AWS_ENDPOINT_URL from the environment).
+
+    One per queue, and scout.deps builds the queue once per process.
+    """
     import boto3
 
     return boto3.client("sqs")

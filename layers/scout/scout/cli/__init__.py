@@ -1,4 +1,8 @@
-"""The ``scout`` command: one subcommand module per area, each registering its commands."""
+"""The ``scout`` command: one subcommand module per area, each registering its commands.
+
+Every command prints its results on stdout and its logs on stderr, so ``scout scan URL
+--json | jq`` reads results only.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _CurrentStderr:
-    """Writes to whatever ``sys.stderr`` is at the time (a caller may have replaced it since)."""
+    """Whatever ``sys.stderr`` is when a record is written (in-process callers swap it)."""
 
     def write(self, text: str) -> int:
         return sys.stderr.write(text)
@@ -30,15 +34,23 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def logs_to_stderr() -> None:
+    """Send scout's log records to stderr for the rest of the process.
+
+    Powertools' logger writes JSON lines to stdout, which is Lambda's log stream; in a
+    terminal stdout is for results. For the rest of the process, not only the command:
+    the pooled browser and Lighthouse worker log their shutdown at exit.
+    """
     from scout.observability import logger
 
-    # Powertools logs to stdout, which is Lambda's log stream; a command's stdout carries only
-    # its results (`--json` output is parsed by scripts), so its logs go to stderr.
     handler = logger.registered_handler
     if isinstance(handler, logging.StreamHandler):
         handler.setStream(_CurrentStderr())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs_to_stderr()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

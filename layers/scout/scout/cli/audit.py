@@ -82,9 +82,10 @@ def scan_command(
             sys.stderr.write(f"scout scan: --budget {args.budget}: {exc}\n")
             return 2
     if engine_factory is None:
-        from scout.audit.engine import ScanEngine
+        from scout import deps
 
-        engine_factory = ScanEngine
+        # The pooled parts, as the scan worker has them; they close when the process exits.
+        engine_factory = deps.current().scan_engine
     return runtime.run(_scan_all(args, engine_factory, out or sys.stdout, budget))
 
 

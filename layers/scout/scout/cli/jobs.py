@@ -17,10 +17,11 @@ from uuid import UUID
 from pydantic import SecretStr, ValidationError
 
 from scout import runtime
+from scout.deps import Dependencies
 from scout.errors import ScoutError
 from scout.jobs.posting import ATS_KINDS, Posting
 from scout.jobs.results import FetchResult
-from scout.settings import Settings, get_settings
+from scout.settings import Settings, load_settings
 
 
 def register(subparsers: Any) -> None:
@@ -98,9 +99,11 @@ def run_poll(args: argparse.Namespace) -> int:
     from scout.cli.polling import poll_into_store
 
     try:
+        parts = Dependencies(_store_settings(_settings()))
         return runtime.run(
             poll_into_store(
-                _store_settings(_settings()),
+                parts.settings,
+                store=parts.store(),
                 source_id=args.source,
                 concurrency=args.concurrency,
                 out=sys.stdout,
@@ -136,7 +139,7 @@ def _positive(text: str) -> int:
 def _settings() -> Settings:
     """The environment's settings; ``ALLOWED_HOSTS`` may be unset, as these commands serve nothing."""
     try:
-        return get_settings()
+        return load_settings()
     except RuntimeError as configuration_error:
         try:
             return Settings(ALLOWED_HOSTS="localhost")

@@ -115,7 +115,8 @@ def run_dev(args: argparse.Namespace) -> int:
         max_environments=args.max_environments,
         database=not args.no_database,
     )
-    stack = DevStack(options, sys.stdout)
+    # The banner is the command's result (stdout); requests and function logs are logs (stderr).
+    stack = DevStack(options, sys.stderr)
     # Installed explicitly: a shell that starts us in the background ignores SIGINT for us,
     # and `kill -INT` or Ctrl-C must still stop the stack cleanly.
     previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}

@@ -13,8 +13,9 @@ import httpx
 
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.polling import PollOutcome, poll_sources
+from scout.jobs.store import JobStore
 from scout.settings import Settings
-from scout.store import Store, get_store
+from scout.store import Store
 
 MAX_SOURCES = 10000
 BAR_WIDTH = 30
@@ -27,11 +28,10 @@ async def poll_into_store(
     concurrency: int,
     out: TextIO,
     progress: TextIO,
-    store: Store | None = None,
+    store: Store,
     client: httpx.AsyncClient | None = None,
 ) -> int:
     """Poll one source or every enabled one; a summary line per source. 1 if any poll failed."""
-    store = store or get_store(settings)
     requests = await _claim(store, settings, source_id)
     if not requests:
         out.write("no enabled sources to poll\n")
@@ -52,18 +52,10 @@ async def poll_into_store(
 
 
 async def _claim(store: Store, settings: Settings, source_id: UUID | None) -> list[PollRequest]:
+    jobs = JobStore(store)
     if source_id is not None:
-        leased = await store.call(
-            "request_source_poll", p_source_id=source_id, p_lease_seconds=settings.poll_lease_seconds
-        )
-        return [PollRequest.model_validate(leased)]
-    claimed = await store.call(
-        "claim_due_sources",
-        p_limit=MAX_SOURCES,
-        p_lease_seconds=settings.poll_lease_seconds,
-        p_due_only=False,
-    )
-    return [PollRequest.model_validate(item) for item in claimed]
+        return [await jobs.request_source_poll(source_id, settings.poll_lease_seconds)]
+    return await jobs.claim_due_sources(MAX_SOURCES, settings.poll_lease_seconds, due_only=False)
 
 
 def summary_line(outcome: PollOutcome) -> str:

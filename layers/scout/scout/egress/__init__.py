@@ -2,31 +2,13 @@
 
 - :mod:`.addresses` says which IP addresses are globally reachable;
 - :mod:`.hosts` and :mod:`.urls` parse hosts and URLs the way browsers do;
-- :mod:`.policy` resolves a host once and checks every address (``SCOUT_EGRESS_ALLOW``);
+- :mod:`.allow_list` parses ``SCOUT_EGRESS_ALLOW`` entries (settings validate them with it);
+- :mod:`.policy` resolves a host once and checks every address;
 - :mod:`.transport` is the httpx transport that connects only to checked addresses;
 - :mod:`.proxy` is the HTTP proxy the browser's traffic goes through;
 - :mod:`.chromium` holds the flags that keep Chromium on that proxy.
+
+This init imports nothing: callers import the submodule they need, so the settings (which
+parse the allow list) and the API functions (which only check URLs) never load the proxy or
+the httpx transport.
 """
-
-from scout.egress.addresses import is_global_address, why_not_global
-from scout.egress.chromium import CHROMIUM_EGRESS_ARGS
-from scout.egress.policy import EgressPolicy, Resolver, check_target_url
-from scout.egress.proxy import EgressProxy
-from scout.egress.transport import GuardedTransport, guarded_transport, new_guarded_client
-from scout.egress.urls import MAX_URL_LENGTH, TargetUrl, parse_target_url
-
-__all__ = [
-    "CHROMIUM_EGRESS_ARGS",
-    "MAX_URL_LENGTH",
-    "EgressPolicy",
-    "EgressProxy",
-    "GuardedTransport",
-    "Resolver",
-    "TargetUrl",
-    "check_target_url",
-    "guarded_transport",
-    "is_global_address",
-    "new_guarded_client",
-    "parse_target_url",
-    "why_not_global",
-]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable, Iterable
-from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import TYPE_CHECKING
 
 from scout.egress.addresses import IPAddress, connectable_form, embedded_ipv4, parse_ip, why_not_global
-from scout.egress.hosts import host_for_lookup, parse_host
+from scout.egress.allow_list import parse_allow_entry
+from scout.egress.hosts import host_for_lookup
 from scout.egress.urls import TargetUrl, parse_target_url
-from scout.errors import BlockedTarget, DnsFailed, InvalidUrl
+from scout.errors import BlockedTarget, DnsFailed
 
 if TYPE_CHECKING:
     from scout.settings import Settings
@@ -113,23 +113,6 @@ async def _system_resolve(name: str, port: int) -> list[str]:
         name, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
     )
     return [str(info[4][0]) for info in infos]
-
-
-def parse_allow_entry(entry: str) -> IPv4Network | IPv6Network | str:
-    """An allow-list entry: a CIDR, a single address, or a host name (canonicalised)."""
-    text = entry.strip()
-    if "/" in text:
-        try:
-            return ip_network(text, strict=False)
-        except ValueError:
-            raise ValueError(f"SCOUT_EGRESS_ALLOW entry {entry!r} is not a valid CIDR") from None
-    try:
-        host = host_for_lookup(text) if text else parse_host("")
-    except InvalidUrl as exc:
-        raise ValueError(f"SCOUT_EGRESS_ALLOW entry {entry!r}: {exc.message}") from None
-    if host.ip is not None:
-        return ip_network(host.ip)
-    return host.text.rstrip(".")
 
 
 async def check_target_url(url: str, policy: EgressPolicy) -> TargetUrl:

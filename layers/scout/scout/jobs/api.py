@@ -7,19 +7,20 @@ process's one event loop, where the pooled store and HTTP clients live.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AwareDatetime
 
-from scout import runtime
-from scout.api_docs import openapi_router
+from scout import deps, runtime
+from scout.api_docs import docs_router
 from scout.auth import Strategy
-from scout.http_api import BEARER, ScoutHttpApi, health_router
-from scout.jobs import catalog, sources
+from scout.deferred_import import deferred_module
+from scout.http_api import BEARER, ScoutRoutes, error_answers, health_router
+from scout.jobs import catalog
 from scout.jobs.models import (
+    CURSOR_DESCRIPTION,
     MAX_PAGE_SIZE,
     CompanyPage,
     Job,
@@ -32,35 +33,25 @@ from scout.jobs.models import (
     SourceChanges,
     SourcePage,
 )
-from scout.jobs.poll_queue import poll_queue
-from scout.jobs.posting import AtsKind, EmploymentType, WorkplaceType
-from scout.settings import get_settings
-from scout.store import Store, get_store
+from scout.store import Store
 
-app = ScoutHttpApi(get_settings(), title="scout jobs API")
+if TYPE_CHECKING:
+    from scout.jobs import sources
+else:
+    # The admin routes' domain (board detection and fetching, httpx, the ATS adapters) loads
+    # on the first admin request, not at every cold start (bench/cold_start.py).
+    sources = deferred_module("scout.jobs.sources")
+
+app = ScoutRoutes(title="scout jobs API")
 app.include_router(health_router)
-app.include_router(openapi_router)
+app.include_router(docs_router)
 
 admin_only = [app.requires(Strategy.ADMIN)]
 
-Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page.")]
+Cursor = Annotated[str | None, Query(max_length=500, description=CURSOR_DESCRIPTION)]
 JobId = Annotated[UUID, Path(description="The job's id (from GET /jobs).")]
 SourceId = Annotated[UUID, Path(description="The source's id (from GET /sources).")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")]
-
-ABOUT = {
-    "q": "Full-text search over title, department, team, location and description (web-search syntax).",
-    "company": "Company name, any case.",
-    "ats": "The ATS the posting comes from.",
-    "location": "Part of one of the posting's locations, any case.",
-    "workplace_type": "remote, hybrid or onsite.",
-    "remote": "Whether the posting says it is remote.",
-    "department": "Department name, any case.",
-    "employment_type": "full_time, part_time, contract, temporary or intern.",
-    "posted_after": "Only postings published at or after this time (ISO 8601 with a zone).",
-    "salary_min": "Only postings whose advertised salary reaches this amount (in their own currency).",
-    "include_archived": "Include postings that are no longer listed.",
-}
 
 ERROR_MEANINGS = {
     401: "No admin bearer token, or not a valid one",
@@ -71,23 +62,17 @@ ERROR_MEANINGS = {
 
 
 def answers(status: int, model: type[Any] | None, description: str, *errors: int) -> dict[int, Any]:
-    """A route's OpenAPI responses: its own, and the scout errors it answers with.
-
-    (Every operation also documents the 400 for invalid requests: ``scout.api_docs``.)
-    """
+    """A route's OpenAPI responses: its own, and the scout errors it answers with."""
     # No model: an empty content map, or Powertools would document the return annotation.
     content = {"application/json": {"model": model}} if model is not None else {}
-    responses: dict[int, Any] = {status: {"description": description, "content": content}}
-    for error in errors:
-        responses[error] = {
-            "description": ERROR_MEANINGS[error],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-    return responses
+    return {
+        status: {"description": description, "content": content},
+        **error_answers(ERROR_MEANINGS, *errors),
+    }
 
 
 def _store() -> Store:
-    return get_store(get_settings())
+    return deps.current().store()
 
 
 # ---- public read ---------------------------------------------------------------------------
@@ -99,36 +84,7 @@ def _store() -> Store:
     tags=["jobs"],
     responses=answers(200, JobPage, "A page of jobs; next_cursor continues"),
 )
-def list_jobs(
-    q: Annotated[str | None, Query(max_length=500, description=ABOUT["q"])] = None,
-    company: Annotated[str | None, Query(max_length=200, description=ABOUT["company"])] = None,
-    ats: Annotated[AtsKind | None, Query(description=ABOUT["ats"])] = None,
-    location: Annotated[str | None, Query(max_length=200, description=ABOUT["location"])] = None,
-    workplace_type: Annotated[WorkplaceType | None, Query(description=ABOUT["workplace_type"])] = None,
-    remote: Annotated[bool | None, Query(description=ABOUT["remote"])] = None,
-    department: Annotated[str | None, Query(max_length=200, description=ABOUT["department"])] = None,
-    employment_type: Annotated[EmploymentType | None, Query(description=ABOUT["employment_type"])] = None,
-    posted_after: Annotated[AwareDatetime | None, Query(description=ABOUT["posted_after"])] = None,
-    salary_min: Annotated[float | None, Query(ge=0, description=ABOUT["salary_min"])] = None,
-    include_archived: Annotated[bool, Query(description=ABOUT["include_archived"])] = False,
-    cursor: Cursor = None,
-    limit: Limit = 20,
-) -> JobPage:
-    query = JobQuery(
-        q=q,
-        company=company,
-        ats=ats,
-        location=location,
-        workplace_type=workplace_type,
-        remote=remote,
-        department=department,
-        employment_type=employment_type,
-        posted_after=posted_after,
-        salary_min=salary_min,
-        include_archived=include_archived,
-        cursor=cursor,
-        limit=limit,
-    )
+def list_jobs(query: Annotated[JobQuery, Query()]) -> JobPage:
     return runtime.run(catalog.search_jobs(query, store=_store()))
 
 
@@ -174,7 +130,7 @@ def list_sources(cursor: Cursor = None, limit: Limit = 50) -> SourcePage:
     responses=answers(201, Source, "The new source, with what its trial fetch found", 401, 409),
 )
 def add_source(new: NewSource) -> Source:
-    return runtime.run(sources.add_source(new, store=_store(), settings=get_settings()))
+    return runtime.run(sources.add_source(new, store=_store(), settings=deps.settings()))
 
 
 @app.patch(
@@ -215,9 +171,10 @@ def remove_source(source_id: SourceId) -> Response[None]:
     ),
 )
 def poll_source_now(source_id: SourceId) -> PollQueued:
-    settings = get_settings()
-    queue = poll_queue(settings)
-    return runtime.run(sources.queue_poll(source_id, store=_store(), queue=queue, settings=settings))
+    parts = deps.current()
+    return runtime.run(
+        sources.queue_poll(source_id, store=parts.store(), queue=parts.poll_queue(), settings=parts.settings)
+    )
 
 
 @app.get(

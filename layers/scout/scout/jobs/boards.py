@@ -20,7 +20,7 @@ from scout.jobs.ats.adapter import AtsAdapter
 from scout.jobs.fetching import DEFAULT_POLICY, AtsSession, FetchPolicy
 from scout.jobs.posting import ATS_KINDS
 from scout.jobs.results import FetchResult
-from scout.settings import Settings, get_settings
+from scout.settings import Settings
 
 ADAPTERS: Mapping[str, AtsAdapter] = MappingProxyType(
     {
@@ -55,7 +55,7 @@ async def fetch_board(
     board: str,
     *,
     client: httpx.AsyncClient | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     policy: FetchPolicy | None = None,
 ) -> FetchResult:
     """Every open posting on one board, normalised, and whether that list is complete.
@@ -65,7 +65,6 @@ async def fetch_board(
     """
     adapter = adapter_for(kind)
     board_id = adapter.canonical_board(board)
-    settings = settings or get_settings()
     if client is None:
         client = (
             clients.careers_page_client(settings) if adapter.kind == "jsonld" else clients.ats_api_client()

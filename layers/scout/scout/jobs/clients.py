@@ -2,7 +2,7 @@
 
 ATS APIs are reached at fixed, configured hosts (or, for Workday, hosts checked to be
 Workday's), so they share the runtime's pooled client. Careers pages are user-supplied URLs
-and go through the egress guard (DESIGN §4): that client is separate, also pooled.
+and go through the egress guard (docs/egress.md): that client is separate, also pooled.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def careers_page_client(settings: Settings) -> httpx.AsyncClient:
 
 def _new_careers_page_client(settings: Settings) -> httpx.AsyncClient:
     # Imported here so that functions which never fetch careers pages do not load the guard.
-    from scout.egress import EgressPolicy, new_guarded_client
+    from scout.egress.policy import EgressPolicy
+    from scout.egress.transport import new_guarded_client
 
     client: httpx.AsyncClient = new_guarded_client(EgressPolicy.from_settings(settings))
     return client

@@ -21,7 +21,7 @@ from scout.jobs.ats import jsonld
 from scout.jobs.boards import ADAPTERS
 from scout.jobs.fetching import DEFAULT_POLICY, AtsSession, FetchPolicy
 from scout.jobs.posting import AtsKind
-from scout.settings import Settings, get_settings
+from scout.settings import Settings
 
 _HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)  # "host:8080" is not a scheme
 # Absolute or protocol-relative URLs in markup and inline scripts.
@@ -80,7 +80,7 @@ async def detect_board(
     url: str,
     *,
     client: httpx.AsyncClient | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     policy: FetchPolicy | None = None,
     fetch_page: bool = True,
 ) -> DetectedBoard:
@@ -95,7 +95,6 @@ async def detect_board(
         return detected
     page_board = jsonld.canonical_board(str(parsed))
     if fetch_page:
-        settings = settings or get_settings()
         session = AtsSession(
             client or clients.careers_page_client(settings), "jsonld", policy or DEFAULT_POLICY
         )

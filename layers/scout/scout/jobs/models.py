@@ -1,4 +1,4 @@
-"""What the jobs API takes and answers (DESIGN §5 shapes), as pydantic models.
+"""What the jobs API takes and answers (README.md, HTTP API), as pydantic models.
 
 Responses are built from the JSON the SQL functions return, so these models are also the
 check that the database answers what the API promises.
@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from scout.cursors import Page
+from scout.errors import ErrorInfo
 from scout.jobs.posting import AtsKind, EmploymentType, Posting, WorkplaceType
 
 
@@ -31,11 +33,7 @@ def _iso_utc(value: datetime) -> str:
 Timestamp = Annotated[AwareDatetime, PlainSerializer(_iso_utc, return_type=str, when_used="json")]
 
 MAX_PAGE_SIZE = 100
-
-
-class ErrorInfo(BaseModel):
-    code: str
-    message: str
+CURSOR_DESCRIPTION = "next_cursor of the previous page."
 
 
 # ---- jobs and companies ------------------------------------------------------------------
@@ -52,29 +50,43 @@ class Job(Posting):
     archived_at: Timestamp | None = None
 
 
-class JobPage(BaseModel):
-    items: list[Job]
-    next_cursor: str | None = None
+class JobPage(Page[Job]):
+    """Postings, newest first."""
 
 
 class JobQuery(BaseModel):
-    """What GET /jobs asks for (the route documents each field)."""
+    """GET /jobs: every query parameter, declared once (the route expands it, the store reads it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    q: str | None = Field(default=None, max_length=500)
-    company: str | None = Field(default=None, max_length=200)
-    ats: AtsKind | None = None
-    location: str | None = Field(default=None, max_length=200)
-    workplace_type: WorkplaceType | None = None
-    remote: bool | None = None
-    department: str | None = Field(default=None, max_length=200)
-    employment_type: EmploymentType | None = None
-    posted_after: AwareDatetime | None = None
-    salary_min: float | None = Field(default=None, ge=0)
-    include_archived: bool = False
-    cursor: str | None = Field(default=None, max_length=500)
-    limit: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
+    q: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Full-text search over title, department, team, location and description "
+        "(web-search syntax).",
+    )
+    company: str | None = Field(default=None, max_length=200, description="Company name, any case.")
+    ats: AtsKind | None = Field(default=None, description="The ATS the posting comes from.")
+    location: str | None = Field(
+        default=None, max_length=200, description="Part of one of the posting's locations, any case."
+    )
+    workplace_type: WorkplaceType | None = Field(default=None, description="remote, hybrid or onsite.")
+    remote: bool | None = Field(default=None, description="Whether the posting says it is remote.")
+    department: str | None = Field(default=None, max_length=200, description="Department name, any case.")
+    employment_type: EmploymentType | None = Field(
+        default=None, description="full_time, part_time, contract, temporary or intern."
+    )
+    posted_after: AwareDatetime | None = Field(
+        default=None, description="Only postings published at or after this time (ISO 8601 with a zone)."
+    )
+    salary_min: float | None = Field(
+        default=None,
+        ge=0,
+        description="Only postings whose advertised salary reaches this amount (in their own currency).",
+    )
+    include_archived: bool = Field(default=False, description="Include postings that are no longer listed.")
+    cursor: str | None = Field(default=None, max_length=500, description=CURSOR_DESCRIPTION)
+    limit: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")
 
 
 class Company(BaseModel):
@@ -83,9 +95,8 @@ class Company(BaseModel):
     sources: int = Field(description="How many job boards scout polls for this company.")
 
 
-class CompanyPage(BaseModel):
-    items: list[Company]
-    next_cursor: str | None = None
+class CompanyPage(Page[Company]):
+    """Companies by name."""
 
 
 # ---- sources and their poll runs ------------------------------------------------------------
@@ -107,9 +118,8 @@ class Source(BaseModel):
     created_at: Timestamp
 
 
-class SourcePage(BaseModel):
-    items: list[Source]
-    next_cursor: str | None = None
+class SourcePage(Page[Source]):
+    """Sources by company."""
 
 
 class NewSource(BaseModel):
@@ -172,9 +182,8 @@ class PollRun(BaseModel):
     finished_at: Timestamp
 
 
-class PollRunPage(BaseModel):
-    items: list[PollRun]
-    next_cursor: str | None = None
+class PollRunPage(Page[PollRun]):
+    """A source's poll runs, newest first."""
 
 
 class PollQueued(BaseModel):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
@@ -87,18 +86,11 @@ class SqsPollQueue:
         return [group[position] for position in sorted(failed)]
 
 
-@lru_cache(maxsize=4)
-def _queue_at(queue_url: str) -> SqsPollQueue:
-    return SqsPollQueue(queue_url)
-
-
 def poll_queue(settings: Settings) -> SqsPollQueue:
-    """The process's poll queue (``POLL_QUEUE_URL``), its SQS client made on first use."""
+    """The poll queue ``POLL_QUEUE_URL`` names, its SQS client made on first use.
+
+    Built once per process by :mod:`scout.deps`; QueueUnavailable (503) when unset.
+    """
     if not settings.poll_queue_url:
         raise QueueUnavailable("the poll queue is not configured (POLL_QUEUE_URL)")
-    return _queue_at(settings.poll_queue_url)
-
-
-def forget_poll_queues() -> None:
-    """Drop the cached queues and their clients (tests start a new mocked AWS each time)."""
-    _queue_at.cache_clear()
+    return SqsPollQueue(settings.poll_queue_url)

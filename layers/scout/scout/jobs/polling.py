@@ -21,6 +21,7 @@ from scout.jobs.boards import fetch_board
 from scout.jobs.models import PollRun
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.results import FetchResult
+from scout.jobs.store import JobStore
 from scout.observability import logger
 from scout.settings import Settings
 from scout.store import Store
@@ -93,8 +94,7 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
-    run = await store.call("sync_source_postings", p_source_id=request.source_id, p_result=outcome)
-    return PollRun.model_validate(run)
+    return await JobStore(store).sync_source_postings(request.source_id, outcome)
 
 
 @dataclass(frozen=True)

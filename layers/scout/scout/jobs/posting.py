@@ -1,4 +1,4 @@
-"""The normalised job posting every ATS adapter produces (DESIGN §5 field names)."""
+"""The normalised job posting every ATS adapter produces (field names: README.md, HTTP API)."""
 
 from __future__ import annotations
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from scout.jobs.poll_queue import PollQueue, PollRequest, poll_queue
+from scout.jobs.poll_queue import PollQueue
+from scout.jobs.store import JobStore
 from scout.observability import logger, metrics
-from scout.settings import get_settings
-from scout.store import Store, get_store
+from scout.store import Store
 
 CLAIM_PAGE_SIZE = 100
 # One tick enqueues at most this many sources; the rest stay due for the next tick, so a
@@ -24,9 +24,9 @@ class ScheduleReport(BaseModel):
 
 async def enqueue_due_sources(
     *,
-    store: Store | None = None,
-    queue: PollQueue | None = None,
-    lease_seconds: int | None = None,
+    store: Store,
+    queue: PollQueue,
+    lease_seconds: int,
     page_size: int = CLAIM_PAGE_SIZE,
     max_sources: int = MAX_SOURCES_PER_TICK,
 ) -> ScheduleReport:
@@ -34,27 +34,19 @@ async def enqueue_due_sources(
 
     A claim leases its sources (see ``claim_due_sources``). Sources the queue does not take
     are released at once, so they are due again on the next tick rather than after the lease.
-    Defaults: the environment's store, poll queue and ``POLL_LEASE_SECONDS``.
     """
-    settings = get_settings()
-    store = store or get_store(settings)
-    queue = queue or poll_queue(settings)
-    lease_seconds = lease_seconds or settings.poll_lease_seconds
+    jobs = JobStore(store)
     report = ScheduleReport()
     while report.claimed < max_sources:
         limit = min(page_size, max_sources - report.claimed)
-        claimed = await store.call("claim_due_sources", p_limit=limit, p_lease_seconds=lease_seconds)
-        requests = [PollRequest.model_validate(item) for item in claimed]
+        requests = await jobs.claim_due_sources(limit, lease_seconds)
         if not requests:
             break
         report.claimed += len(requests)
         refused = await queue.send(requests)
         report.enqueued += len(requests) - len(refused)
         if refused:
-            released = await store.call(
-                "release_sources", p_source_ids=[str(request.source_id) for request in refused]
-            )
-            report.released += int(released["released"])
+            report.released += await jobs.release_sources([request.source_id for request in refused])
             logger.warning("the poll queue refused sources; stopping this tick", extra=report.model_dump())
             break
         if len(requests) < limit:

@@ -9,14 +9,15 @@ from uuid import UUID
 
 import httpx
 
-from scout.cursors import RunsPosition, SourcesPosition, decode_cursor, encode_cursor
+from scout.cursors import RunsPosition, SourcesPosition, decode_cursor
 from scout.errors import QueueUnavailable, ScoutError, TrialFetchFailed
 from scout.jobs.ats import workday
 from scout.jobs.boards import canonical_board
 from scout.jobs.detect import detect_board
 from scout.jobs.models import NewSource, PollQueued, PollRunPage, Source, SourceChanges, SourcePage
-from scout.jobs.poll_queue import PollQueue, PollRequest
+from scout.jobs.poll_queue import PollQueue
 from scout.jobs.polling import fetch_within, fetched
+from scout.jobs.store import JobStore
 from scout.settings import Settings
 from scout.store import Store
 
@@ -60,14 +61,9 @@ async def add_source(
         reason = result.warnings[0] if result.warnings else "no postings"
         raise TrialFetchFailed(f"the {ats} board {board} yielded no postings: {reason}")
 
-    created = await store.call(
-        "create_source",
-        p_ats=ats,
-        p_board=board,
-        p_company=new.company or company_from_board(ats, board),
-        p_trial=fetched(result, started_at),
+    return await JobStore(store).create_source(
+        ats, board, new.company or company_from_board(ats, board), fetched(result, started_at)
     )
-    return Source.model_validate(created)
 
 
 def company_from_board(ats: str, board: str) -> str:
@@ -107,49 +103,27 @@ def _site_name(host: str) -> str:
 
 
 async def list_sources(cursor: str | None, limit: int, *, store: Store) -> SourcePage:
-    after = decode_cursor(SourcesPosition, cursor)
-    page = await store.call(
-        "list_sources",
-        p_after_company=after.company if after else None,
-        p_after_id=after.id if after else None,
-        p_limit=limit,
-    )
-    return SourcePage.model_validate(
-        {"items": page["items"], "next_cursor": encode_cursor(SourcesPosition, page["next"])}
-    )
+    return await JobStore(store).list_sources(decode_cursor(SourcesPosition, cursor), limit)
 
 
 async def change_source(source_id: UUID, changes: SourceChanges, *, store: Store) -> Source:
-    updated = await store.call("update_source", p_source_id=source_id, p_changes=changes.as_changes())
-    return Source.model_validate(updated)
+    return await JobStore(store).update_source(source_id, changes)
 
 
 async def remove_source(source_id: UUID, *, store: Store) -> None:
     """The source goes, and with it its postings and runs."""
-    await store.call("delete_source", p_source_id=source_id)
+    await JobStore(store).delete_source(source_id)
 
 
 async def list_runs(source_id: UUID, cursor: str | None, limit: int, *, store: Store) -> PollRunPage:
-    after = decode_cursor(RunsPosition, cursor)
-    page = await store.call(
-        "list_source_runs",
-        p_source_id=source_id,
-        p_after_started_at=after.started_at if after else None,
-        p_after_id=after.id if after else None,
-        p_limit=limit,
-    )
-    return PollRunPage.model_validate(
-        {"items": page["items"], "next_cursor": encode_cursor(RunsPosition, page["next"])}
-    )
+    return await JobStore(store).list_source_runs(source_id, decode_cursor(RunsPosition, cursor), limit)
 
 
 async def queue_poll(source_id: UUID, *, store: Store, queue: PollQueue, settings: Settings) -> PollQueued:
     """Put one source on the poll queue now, whatever its schedule."""
-    leased = await store.call(
-        "request_source_poll", p_source_id=source_id, p_lease_seconds=settings.poll_lease_seconds
-    )
-    request = PollRequest.model_validate(leased)
+    jobs = JobStore(store)
+    request = await jobs.request_source_poll(source_id, settings.poll_lease_seconds)
     if await queue.send([request]):
-        await store.call("release_sources", p_source_ids=[str(source_id)])
+        await jobs.release_sources([source_id])
         raise QueueUnavailable("the poll queue did not take the request; try again")
     return PollQueued(source_id=source_id)

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import scout
+from scout.local.sandbox_process import PipeClosed, receive_message, send_message
 from scout.local.template import FunctionSpec
-from scout.local.worker import PipeClosed, receive_message, send_message
 
 LogSink = Callable[[str], None]
 # Slack for the pipe round trip on top of the function's own timeout.
@@ -112,7 +112,7 @@ class ExecutionEnvironment:
         capture = subprocess.PIPE if self._log_sink is not None else None
         try:
             self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "scout.local.worker", json.dumps(config)],
+                [sys.executable, "-m", "scout.local.sandbox_process", json.dumps(config)],
                 cwd=self.spec.code_dir,
                 env=environment,
                 pass_fds=(child_read, child_write),

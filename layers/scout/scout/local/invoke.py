@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from scout import deps
 from scout.auth import Strategy, mint, policies
+from scout.deps import Dependencies
 from scout.local.aws_endpoint import LocalAwsEndpoint, create_resources
 from scout.local.database import provide_database
 from scout.local.dev_settings import dev_defaults
@@ -36,7 +38,7 @@ from scout.local.environment import (
 )
 from scout.local.lambda_runtime import Handler, InitError, LambdaContext, Outcome, call_handler, load_handler
 from scout.local.template import FunctionSpec, load_template
-from scout.settings import get_settings
+from scout.settings import load_settings
 
 EXIT_OK = 0
 EXIT_FUNCTION_ERROR = 1
@@ -101,14 +103,15 @@ def invoke_function(options: InvokeOptions, out: TextIO, err: TextIO) -> int:
         sources = EnvironmentSources(names, options.environ, env_file, local_stack, dev_defaults(root))
         variables = function_environment(spec, sources).variables
         become_environment(spec, variables)
-        return _run(spec, options, names.region, names.account_id, _results_only(out), err)
+        # The function's dependencies, built from the environment it has now, as in a sandbox.
+        with deps.using(Dependencies(load_settings)):
+            return _run(spec, options, names.region, names.account_id, _results_only(out), err)
 
 
 def become_environment(spec: FunctionSpec, variables: dict[str, str]) -> None:
     """This process takes the function's environment, as a fresh Lambda sandbox has it."""
     os.environ.clear()
     os.environ.update(variables)
-    get_settings.cache_clear()
     os.chdir(spec.code_dir)
 
 
@@ -206,7 +209,7 @@ def with_bearer_token(event: Any, strategy: Strategy, subject: str) -> Any:
     """The HTTP API event with a fresh token minted with the function's own secret."""
     if not isinstance(event, dict) or not isinstance(event.get("headers"), dict):
         raise RuntimeError("--auth needs an HTTP API event (one with headers)")
-    token = mint(policies(get_settings())[strategy], subject)
+    token = mint(policies(deps.settings())[strategy], subject)
     headers = {name: value for name, value in event["headers"].items() if name.lower() != "authorization"}
     headers["authorization"] = f"Bearer {token}"
     return {**event, "headers": headers}

@@ -1,7 +1,8 @@
 """Storage: one interface for the domain code, a Postgres and a Supabase adapter behind it.
 
 Schema and logic live in ``supabase/migrations`` as SQL functions; code calls them with
-``await get_store().call("function_name", arg=value)``. See docs/storage.md.
+``await store.call("function_name", arg=value)`` on the store :mod:`scout.deps` builds.
+See docs/storage.md.
 """
 
 from scout.store.factory import get_store

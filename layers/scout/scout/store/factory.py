@@ -1,4 +1,4 @@
-"""The one place that builds a store: the adapter ``SCOUT_STORE`` names, pooled per process."""
+"""How a store is built: the adapter ``SCOUT_STORE`` names, pooled per process and configuration."""
 
 from __future__ import annotations
 
@@ -6,19 +6,18 @@ import hashlib
 from collections.abc import Callable
 
 from scout.runtime import Pooled, pooled
-from scout.settings import Settings, get_settings
+from scout.settings import Settings
 from scout.store.protocol import Store
 
 _slots: dict[str, Pooled[Store]] = {}
 
 
-def get_store(settings: Settings | None = None) -> Store:
-    """The process's store for ``settings`` (default: the environment's).
+def get_store(settings: Settings) -> Store:
+    """The process's store for ``settings`` (handlers get it from :mod:`scout.deps`).
 
     Created on first use and reused across warm invocations while it is open; a closed one
     is replaced. Raises ``RuntimeError`` when the chosen adapter is not configured.
     """
-    settings = settings or get_settings()
     key, factory = _store_factory(settings)
     slot = _slots.get(key)
     if slot is None:

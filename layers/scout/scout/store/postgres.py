@@ -1,4 +1,4 @@
-"""The store over psycopg: ``DATABASE_URL``, local default and tests (DESIGN §3)."""
+"""The store over psycopg: ``DATABASE_URL``, local default and tests (docs/storage.md)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ class PostgresStore:
     async def _open_pool(self) -> AsyncConnectionPool:
         if self._pool is not None:
             return self._pool
-        # Created on first use, inside the loop that will run every call (DESIGN §2).
+        # Created on first use, inside the loop that will run every call (docs/architecture.md).
         if self._pool_lock is None:
             self._pool_lock = asyncio.Lock()
         async with self._pool_lock:

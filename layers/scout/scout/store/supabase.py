@@ -1,4 +1,4 @@
-"""The store over Supabase's PostgREST API (``/rest/v1/rpc``): production (DESIGN §3)."""
+"""The store over Supabase's PostgREST API (``/rest/v1/rpc``): production (docs/storage.md)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scout.audit.chromium_flags import chromium_flags
-from scout.audit.egress_gate import EgressGate, UncheckedEgress
+from scout.audit.egress_gate import EgressGate
 from scout.audit.node_layer import NodeLayer
 from scout.audit.result import (
     Device,
@@ -120,7 +120,7 @@ class LighthouseWorker:
         chromium_path: str,
         node: NodeLayer | None = None,
         node_binary: str = "node",
-        egress: EgressGate | None = None,
+        egress: EgressGate,
         max_runs: int = 20,
         run_timeout_seconds: float = 120.0,
         start_timeout_seconds: float = 60.0,
@@ -128,7 +128,7 @@ class LighthouseWorker:
         self._chromium_path = chromium_path
         self._node = node or NodeLayer.default()
         self._node_binary = node_binary
-        self._egress: EgressGate = egress if egress is not None else UncheckedEgress()
+        self._egress = egress
         self._max_runs = max_runs
         self._run_timeout_seconds = run_timeout_seconds
         self._start_timeout_seconds = start_timeout_seconds
@@ -144,7 +144,7 @@ class LighthouseWorker:
         self.closed = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, egress: EgressGate | None = None) -> LighthouseWorker:
+    def from_settings(cls, settings: Settings, *, egress: EgressGate) -> LighthouseWorker:
         return cls(
             chromium_path=settings.chromium_path,
             node=NodeLayer.from_settings(settings),

@@ -5,7 +5,7 @@ The parent talks to it over two pipes of length-prefixed JSON messages, so whate
 prints stays on stdout/stderr as logs. When the parent goes away the request pipe reaches end of
 file and the worker exits: nothing is left running.
 
-Run as ``python -m scout.local.worker CONFIG_JSON``.
+Run as ``python -m scout.local.sandbox_process CONFIG_JSON``.
 """
 
 from __future__ import annotations

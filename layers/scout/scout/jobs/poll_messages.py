@@ -1,5 +1,8 @@
 """The poll worker's record handler: one poll queue message, one source polled.
 
+The handler takes the store and settings from the process's dependencies (:mod:`scout.deps`)
+and hands them to :func:`scout.jobs.polling.poll_source`.
+
 The worker function gathers a batch's records concurrently (``scout.batch``); a record that
 raises is reported as a batch item failure and comes back after the visibility timeout
 (then to the dead-letter queue). Only what a retry can fix raises: the store failing, or a
@@ -14,12 +17,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from scout import deps
 from scout.errors import NotFound
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.polling import poll_source
 from scout.observability import logger, metrics
-from scout.settings import Settings, get_settings
-from scout.store import get_store
+from scout.settings import Settings
 
 # Left for syncing the result and answering Lambda after the fetch's deadline has passed.
 SYNC_RESERVE_SECONDS = 10.0
@@ -38,11 +41,12 @@ async def poll_queued_source(
     record: SQSRecord, lambda_context: LambdaContext | None = None
 ) -> dict[str, Any]:
     request = PollRequest.model_validate_json(record.body)
-    settings = get_settings()
+    parts = deps.current()
+    settings = parts.settings
     try:
         run = await poll_source(
             request,
-            store=get_store(settings),
+            store=parts.store(),
             settings=settings,
             deadline_seconds=fetch_deadline(settings, lambda_context),
         )

@@ -18,22 +18,23 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
-from scout.audit.artifacts import ArtifactBody, ArtifactStore, S3ArtifactStore, StoredArtifact
+from scout.audit.artifacts import ArtifactBody, ArtifactStore, StoredArtifact
 from scout.audit.budget import Budget
-from scout.audit.result import MAX_RUNS, Device
+from scout.audit.result import MAX_RUNS, Device, ScanOutcome
 from scout.audit.scan_queue import scan_id_of
+from scout.audit.store import GaveUp, ScanStore, Skipped, Superseded
 from scout.observability import logger, metrics
-from scout.settings import get_settings
 
 if TYPE_CHECKING:
+    from scout.deps import Dependencies
     from scout.store import Store
 
 # Result error codes that are scout's fault, not the site's: worth another attempt.
@@ -46,29 +47,12 @@ LEASE_MARGIN_SECONDS = 30
 DEADLINE_MARGIN_SECONDS = 10
 
 
-class ScanResultLike(Protocol):
-    """What the worker reads of the engine's ``ScanResult``."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def error(self) -> Any: ...
-    def to_json_dict(self) -> dict[str, object]: ...
-
-
-class ScanOutcomeLike(Protocol):
-    @property
-    def result(self) -> ScanResultLike: ...
-    @property
-    def artifacts(self) -> Iterable[ArtifactBody]: ...
-
-
 class Scanner(Protocol):
     """The scan engine's interface (``scout.audit.engine.ScanEngine``)."""
 
     async def scan(
         self, url: str, device: Device, *, runs: int = 1, budget: Budget | None = None
-    ) -> ScanOutcomeLike: ...
+    ) -> ScanOutcome: ...
 
 
 class ScanAttemptFailed(Exception):
@@ -109,27 +93,28 @@ async def process_scan(
     lease_seconds: int,
     max_attempts: int,
 ) -> WorkOutcome:
-    claim = await store.call(
-        "claim_scan", p_scan_id=scan_id, p_lease_seconds=lease_seconds, p_max_attempts=max_attempts
-    )
+    scan_store = ScanStore(store)
+    claim = await scan_store.claim_scan(scan_id, lease_seconds, max_attempts)
     log_context = {"scan_id": str(scan_id)}
-    if claim["outcome"] == "skipped":
-        logger.info("scan skipped", extra={**log_context, "reason": claim["reason"]})
-        return WorkOutcome("skipped", status=claim.get("status"), reason=claim["reason"])
-    if claim["outcome"] == "gave_up":
-        logger.error("scan failed for good after its last attempt", extra={**log_context, **claim})
+    if isinstance(claim, Skipped):
+        logger.info("scan skipped", extra={**log_context, "reason": claim.reason})
+        return WorkOutcome("skipped", status=claim.status, reason=claim.reason)
+    if isinstance(claim, GaveUp):
+        logger.error(
+            "scan failed for good after its last attempt",
+            extra={**log_context, "outcome": "gave_up", "attempts": claim.attempts},
+        )
         return WorkOutcome("gave_up", status="failed")
 
-    scan = claim["scan"]
-    attempt = int(scan["attempts"])
+    scan = claim.scan
+    attempt = scan.attempts
     log_context["attempt"] = str(attempt)
-    logger.info("scan started", extra={**log_context, "url": scan["url"], "device": scan["device"]})
-    limits = scan.get("budget_limits")
+    logger.info("scan started", extra={**log_context, "url": scan.url, "device": scan.device})
     outcome = await scanner.scan(
-        scan["url"],
-        scan["device"],
-        runs=int(scan.get("runs") or 1),
-        budget=Budget.model_validate(limits) if limits else None,
+        scan.url,
+        scan.device,
+        runs=scan.runs,
+        budget=Budget.model_validate(scan.budget_limits) if scan.budget_limits else None,
     )
     result = outcome.result
     error_code = getattr(result.error, "code", None)
@@ -137,14 +122,8 @@ async def process_scan(
         raise ScanAttemptFailed(f"scan {scan_id} attempt {attempt} failed with {error_code}; retrying")
 
     stored = await _upload(scan_id, outcome.artifacts, artifacts)
-    finished = await store.call(
-        "finish_scan",
-        p_scan_id=scan_id,
-        p_attempt=attempt,
-        p_result=result.to_json_dict(),
-        p_artifacts=[artifact.to_json() for artifact in stored],
-    )
-    if finished["outcome"] == "superseded":
+    finished = await scan_store.finish_scan(scan_id, attempt, result.to_json_dict(), stored)
+    if isinstance(finished, Superseded):
         logger.warning("a later attempt took over this scan; result dropped", extra=log_context)
         return WorkOutcome("superseded")
     logger.info("scan stored", extra={**log_context, "status": result.status, "error_code": error_code})
@@ -157,64 +136,24 @@ async def _upload(
     return list(await asyncio.gather(*(artifacts.put(scan_id, artifact) for artifact in produced)))
 
 
-class ScanWorker:
-    """One message at a time on the process's event loop, with the process's clients."""
+def handle_scan_message(body: str, *, remaining_millis: int, parts: Dependencies) -> WorkOutcome:
+    """Process one message body with the process's parts; raising sends it back to the queue."""
+    scan_id = scan_id_of(body)
+    deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
+    done = runtime.run(_process(scan_id, parts, lease_seconds(remaining_millis), deadline))
+    if done.outcome in ("finished", "gave_up") and done.status is not None:
+        metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    return done
 
-    def __init__(
-        self,
-        *,
-        store: Callable[[], Store],
-        scanner: Callable[[], Scanner],
-        artifacts: ArtifactStore,
-        max_attempts: int,
-    ) -> None:
-        self._store = store
-        self._scanner = scanner
-        self._artifacts = artifacts
-        self._max_attempts = max_attempts
 
-    @classmethod
-    def from_environment(cls) -> ScanWorker:
-        """Production wiring; raises RuntimeError at cold start when REPORTS_BUCKET is unset."""
-        from scout.store import get_store
-
-        settings = get_settings()
-        return cls(
-            store=lambda: get_store(settings),
-            scanner=_default_scanner,
-            artifacts=S3ArtifactStore.from_settings(settings),
-            max_attempts=settings.scan_max_attempts,
+async def _process(scan_id: UUID, parts: Dependencies, lease: int, deadline_seconds: float) -> WorkOutcome:
+    # Taken inside the loop: the store and the engine's browser are bound to it.
+    async with asyncio.timeout(deadline_seconds):
+        return await process_scan(
+            scan_id,
+            store=parts.store(),
+            scanner=parts.scanner(),
+            artifacts=parts.artifacts(),
+            lease_seconds=lease,
+            max_attempts=parts.settings.scan_max_attempts,
         )
-
-    def handle(self, body: str, *, remaining_millis: int) -> WorkOutcome:
-        """Process one message body; raising sends the message back to the queue."""
-        scan_id = scan_id_of(body)
-        deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
-        done = runtime.run(self._process(scan_id, lease_seconds(remaining_millis), deadline))
-        if done.outcome in ("finished", "gave_up") and done.status is not None:
-            metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
-        return done
-
-    async def _process(self, scan_id: UUID, lease: int, deadline_seconds: float) -> WorkOutcome:
-        # Built inside the loop: the store and the engine's browser are bound to it.
-        async with asyncio.timeout(deadline_seconds):
-            return await process_scan(
-                scan_id,
-                store=self._store(),
-                scanner=self._scanner(),
-                artifacts=self._artifacts,
-                lease_seconds=lease,
-                max_attempts=self._max_attempts,
-            )
-
-
-def _default_scanner() -> Scanner:
-    """A ScanEngine over the execution environment's pooled browser and Lighthouse worker.
-
-    Imported here so that importing this module (the API's tests, OpenAPI generation) never
-    loads Playwright. The engine itself is cheap: the expensive parts are pooled.
-    """
-    from scout.audit.engine import ScanEngine
-
-    engine: Scanner = ScanEngine()
-    return engine
