@@ -5,7 +5,16 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("bench.cold_start", "bench.polling", "bench.scanning", "bench.repeated_runs", "bench.local_stack")
+SUITES = (
+    "bench.cold_start",
+    "bench.polling",
+    "bench.posting_cpu",
+    "bench.scanning",
+    "bench.repeated_runs",
+    "bench.local_stack",
+    "bench.search",
+    "bench.store_outage",
+)
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ children reach Postgres through it, so the count does not depend on what a clien
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections import Counter
@@ -27,6 +28,8 @@ from tests.support.http_server import LoopbackServer, Request, Response, ServerS
 from tests.support.wire_meter import PostgresWireMeter
 
 T = TypeVar("T")
+# A posting's detail page (Workday job, SmartRecruiters posting), as opposed to a board's list.
+_DETAIL_PATH = re.compile(r"^/wday/cxs/[^/]+/[^/]+/job/|^/v1/companies/[^/]+/postings/[^/]+$")
 STARTUP_TIMEOUT_SECONDS = 30.0
 
 
@@ -62,6 +65,7 @@ class _GaugedServer(LoopbackServer):
 class FarmCounts:
     requests: int
     requests_by_kind: dict[str, int]
+    detail_requests_by_kind: dict[str, int]
     request_span_by_kind: dict[str, tuple[float, float]]
     connections: int
     most_connections_open: int
@@ -80,6 +84,7 @@ class _Answers:
     fake: FakeAts = field(default_factory=FakeAts)
     cache: dict[tuple[Any, ...], Response] = field(default_factory=dict)
     requests_by_kind: Counter[str] = field(default_factory=Counter)
+    detail_requests_by_kind: Counter[str] = field(default_factory=Counter)
     # When each kind's first and last request arrived (loop time), to see which host is the tail.
     first_request: dict[str, float] = field(default_factory=dict)
     last_request: dict[str, float] = field(default_factory=dict)
@@ -87,6 +92,8 @@ class _Answers:
     def handler(self, kind: str) -> Any:
         def answer(request: Request) -> Response:
             self.requests_by_kind[kind] += 1
+            if _DETAIL_PATH.search(request.path):
+                self.detail_requests_by_kind[kind] += 1
             now = time.monotonic()
             self.first_request.setdefault(kind, now)
             self.last_request[kind] = now
@@ -188,6 +195,7 @@ class AtsFarm:
             server.stats = self._stats
         self._gauge.most = self._gauge.now
         self._answers.requests_by_kind.clear()
+        self._answers.detail_requests_by_kind.clear()
         self._answers.first_request.clear()
         self._answers.last_request.clear()
         self._meter.round_trips = 0
@@ -208,6 +216,7 @@ class AtsFarm:
         return FarmCounts(
             requests=len(self._stats.requests),
             requests_by_kind=dict(self._answers.requests_by_kind),
+            detail_requests_by_kind=dict(self._answers.detail_requests_by_kind),
             request_span_by_kind=self._spans(),
             connections=self._stats.connections,
             most_connections_open=self._gauge.most,

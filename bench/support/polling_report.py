@@ -34,7 +34,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"per host (scout's caps); medians of {settings['repetitions']} runs per variant, each in a fresh "
         "process, order rotated between repetitions.",
         f"- State: every board imported once first (untimed: {initial['wall_seconds']:.2f} s, "
-        f"{initial['connections']} connections); the timed runs re-poll unchanged boards, as most polls do.",
+        f"{initial['connections']} connections); the timed runs re-poll the boards, mostly unchanged: "
+        "before each, 2% of the Workday and SmartRecruiters list entries change, so their details "
+        "are fetched again.",
         f"- Baseline 1 polls {settings['sequential_subset_sources']} of {workload['sources']} sources (every "
         f"{settings['sequential_share']}th of each kind) and is scaled up by requests to all sources "
         "(marked *): sequential, its time is almost all request latency.",

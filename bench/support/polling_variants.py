@@ -37,6 +37,7 @@ from psycopg_pool import AsyncConnectionPool
 from bench.support.cpu_usage import busy_share, machine_jiffies
 from scout import runtime
 from scout.errors import ScoutError
+from scout.jobs.details import KnownPosting
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.polling import fetch_failed, fetch_within, fetched, poll_sources
 from scout.settings import Settings, load_settings
@@ -52,6 +53,8 @@ class SourceRef:
     id: str
     ats: str
     board: str
+    # What a claim hands the poller for kinds with detail pages (scout.jobs.details).
+    list_digest: str | None = None
 
 
 @dataclass
@@ -62,6 +65,8 @@ class PollTally:
     failed: int = 0
     round_trips_by_source: Counter[str] = field(default_factory=Counter)
     succeeded_ids: set[str] = field(default_factory=set)
+    # Sources that asked for their postings' fingerprints (details were due): one trip more.
+    asked_fingerprints: set[str] = field(default_factory=set)
 
     def record(self, source: SourceRef, status: str) -> None:
         if status == "succeeded":
@@ -76,6 +81,23 @@ class PollTally:
             self.round_trips_by_source[source_id]
             for source_id in self.round_trips_by_source
             if (source_id in self.succeeded_ids) == succeeded
+        )
+        return {str(trips): sources for trips, sources in sorted(counts.items())}
+
+    def round_trips_of_sources_needing_no_details(self) -> dict[str, int]:
+        """Like ``round_trips_per_source`` for succeeded sources that did not ask for fingerprints."""
+        counts = Counter(
+            self.round_trips_by_source[source_id]
+            for source_id in self.succeeded_ids
+            if source_id not in self.asked_fingerprints
+        )
+        return {str(trips): sources for trips, sources in sorted(counts.items())}
+
+    def round_trips_of_sources_needing_details(self) -> dict[str, int]:
+        counts = Counter(
+            self.round_trips_by_source[source_id]
+            for source_id in self.succeeded_ids
+            if source_id in self.asked_fingerprints
         )
         return {str(trips): sources for trips, sources in sorted(counts.items())}
 
@@ -94,6 +116,7 @@ class CallsPerSource:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.calls: Counter[str] = Counter()
+        self.asked_fingerprints: set[str] = set()
 
     @property
     def round_trips(self) -> int:
@@ -105,6 +128,8 @@ class CallsPerSource:
 
     async def call(self, function: str, /, **args: Any) -> Any:
         self.calls[str(args.get("p_source_id"))] += 1
+        if function == "posting_fingerprints":
+            self.asked_fingerprints.add(str(args.get("p_source_id")))
         return await self.store.call(function, **args)
 
     async def aclose(self) -> None:
@@ -127,7 +152,10 @@ async def poll_with_scout(
     counted = CallsPerSource(store)
     by_id = {source.id: source for source in sources}
     requests = [
-        PollRequest(source_id=UUID(source.id), ats=source.ats, board=source.board) for source in sources
+        PollRequest(
+            source_id=UUID(source.id), ats=source.ats, board=source.board, list_digest=source.list_digest
+        )
+        for source in sources
     ]
     tally = PollTally()
     async for outcome in poll_sources(
@@ -137,14 +165,29 @@ async def poll_with_scout(
         status = outcome.run.status if outcome.run is not None else "not_synced"
         tally.record(by_id[str(outcome.request.source_id)], status)
     tally.round_trips_by_source.update(counted.calls)
+    tally.asked_fingerprints = counted.asked_fingerprints
     return tally
 
 
 async def fetch_outcome(
-    source: SourceRef, *, settings: Settings, client: httpx.AsyncClient | None
+    source: SourceRef,
+    *,
+    settings: Settings,
+    client: httpx.AsyncClient | None,
+    fingerprints: Callable[[SourceRef], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """One board fetched as the poller fetches it, in the sync's format."""
+    """One board fetched as the poller fetches it, in the sync's format.
+
+    Kinds with detail pages learn which details are due as scout does (the list digest, else
+    one ``posting_fingerprints`` statement through ``fingerprints``), so the baselines fetch
+    exactly the details scout fetches.
+    """
     started_at = datetime.now(UTC)
+
+    async def known() -> dict[str, KnownPosting]:
+        rows = await fingerprints(source)
+        return {external_id: KnownPosting.model_validate(row) for external_id, row in rows.items()}
+
     try:
         result = await fetch_within(
             source.ats,
@@ -152,6 +195,8 @@ async def fetch_outcome(
             deadline_seconds=settings.poll_deadline_seconds,
             settings=settings,
             client=client,
+            known=known,
+            known_digest=source.list_digest,
         )
     except ScoutError as exc:
         return fetch_failed(exc, started_at)
@@ -164,20 +209,23 @@ _POSTING_FIELDS = """
     external_id text, title text, url text, apply_url text, location text, locations jsonb,
     workplace_type text, remote boolean, department text, team text, employment_type text,
     posted_at timestamptz, updated_at timestamptz, description_html text, description_text text,
-    salary_min numeric, salary_max numeric, salary_currency text, salary_period text
+    salary_min numeric, salary_max numeric, salary_currency text, salary_period text,
+    list_hash text, detail text
 """
 
 UPSERT_POSTINGS = f"""
 insert into public.postings as p (
     source_id, external_id, title, url, apply_url, location, locations, workplace_type, remote,
     department, team, employment_type, posted_at, updated_at, description_html, description_text,
-    salary_min, salary_max, salary_currency, salary_period, content_hash)
+    salary_min, salary_max, salary_currency, salary_period, content_hash, list_hash)
 select %(source_id)s, r.external_id, r.title, r.url, r.apply_url, r.location, coalesce(r.locations, '[]'),
        r.workplace_type, r.remote, r.department, r.team, r.employment_type, r.posted_at, r.updated_at,
        r.description_html, r.description_text, r.salary_min, r.salary_max, r.salary_currency,
-       r.salary_period, md5(e.value::text)
+       r.salary_period, md5(e.value::text), r.list_hash
 from jsonb_array_elements(%(postings)s::jsonb) as e(value)
 cross join lateral jsonb_to_record(e.value) as r({_POSTING_FIELDS})
+-- A posting whose detail was not fetched (its list entry is the stored one) keeps its row.
+where r.detail is distinct from 'unchanged'
 on conflict (source_id, external_id) do update set
     title = excluded.title, url = excluded.url, apply_url = excluded.apply_url,
     location = excluded.location, locations = excluded.locations,
@@ -188,7 +236,7 @@ on conflict (source_id, external_id) do update set
     description_text = excluded.description_text, salary_min = excluded.salary_min,
     salary_max = excluded.salary_max, salary_currency = excluded.salary_currency,
     salary_period = excluded.salary_period, content_hash = excluded.content_hash,
-    missed_runs = 0, last_seen_at = now(), archived_at = null
+    list_hash = excluded.list_hash, missed_runs = 0, last_seen_at = now(), archived_at = null
 """
 
 COUNT_MISSES = """
@@ -233,12 +281,24 @@ select id, 'failed', false, %(error)s::jsonb, %(started_at)s from source
 Execute = Callable[[str, dict[str, Any]], Awaitable[int]]
 
 
+FINGERPRINTS = "select public.posting_fingerprints(%(source_id)s) as fingerprints"
+
+Query = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
 class StatementSync:
     """The sync as separate statements; ``execute`` runs one and answers its row count."""
 
-    def __init__(self, execute: Execute, tally: PollTally) -> None:
+    def __init__(self, execute: Execute, tally: PollTally, query: Query) -> None:
         self._execute = execute
+        self._query = query
         self.tally = tally
+
+    async def fingerprints(self, source: SourceRef) -> dict[str, Any]:
+        self.tally.round_trips_by_source[source.id] += 1
+        self.tally.asked_fingerprints.add(source.id)
+        rows: dict[str, Any] = await self._query(FINGERPRINTS, {"source_id": source.id})
+        return rows
 
     async def run(self, source: SourceRef, outcome: dict[str, Any], *, two_phases: bool) -> None:
         if outcome["status"] != "succeeded":
@@ -312,9 +372,15 @@ async def poll_client_per_request(sources: Sequence[SourceRef], *, dsn: str, set
             cursor = await conn.execute(statement.encode(), params)
             return cursor.rowcount
 
-        sync = StatementSync(execute, tally)
+        async def query(statement: str, params: dict[str, Any]) -> Any:
+            row = await (await conn.execute(statement.encode(), params)).fetchone()
+            return row[0] if row else None
+
+        sync = StatementSync(execute, tally, query)
         for source in sources:
-            outcome = await fetch_outcome(source, settings=settings, client=client)
+            outcome = await fetch_outcome(
+                source, settings=settings, client=client, fingerprints=sync.fingerprints
+            )
             await sync.run(source, outcome, two_phases=False)
     return tally
 
@@ -332,12 +398,19 @@ async def poll_two_phase_gather(
                 cursor = await conn.execute(statement.encode(), params)
                 return cursor.rowcount
 
-        sync = StatementSync(execute, tally)
+        async def query(statement: str, params: dict[str, Any]) -> Any:
+            async with pool.connection() as conn:
+                row = await (await conn.execute(statement.encode(), params)).fetchone()
+                return row[0] if row else None
+
+        sync = StatementSync(execute, tally, query)
         slots = asyncio.Semaphore(concurrency)
 
         async def poll(source: SourceRef) -> None:
             async with slots:
-                outcome = await fetch_outcome(source, settings=settings, client=None)
+                outcome = await fetch_outcome(
+                    source, settings=settings, client=None, fingerprints=sync.fingerprints
+                )
                 await sync.run(source, outcome, two_phases=True)
 
         await asyncio.gather(*(poll(source) for source in sources))
@@ -379,6 +452,8 @@ async def run_variant(job: dict[str, Any]) -> dict[str, Any]:
         "store_round_trips": store.round_trips if store is not None else None,
         "round_trips_per_succeeded_source": tally.round_trips_per_source(succeeded=True),
         "round_trips_per_failed_source": tally.round_trips_per_source(succeeded=False),
+        "round_trips_of_sources_needing_no_details": tally.round_trips_of_sources_needing_no_details(),
+        "round_trips_of_sources_needing_details": tally.round_trips_of_sources_needing_details(),
     }
 
 

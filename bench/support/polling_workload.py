@@ -97,6 +97,27 @@ class Workload:
         }
 
 
+# Between two polls some postings change (retitled, re-dated): every CHURN_SHARE-th posting of
+# each Workday and SmartRecruiters board gets a new list entry before each timed run, so each
+# run also fetches the details of about 2% of those postings, as production polls do.
+CHURN_SHARE = 50
+
+
+def churn(workload: Workload, run: int, share: int = CHURN_SHARE) -> int:
+    """Give every ``share``-th Workday / SmartRecruiters posting (rotating with ``run``) a new
+    list entry; returns how many changed."""
+    changed = 0
+    boards = [*workload.fake.workday.values(), *workload.fake.smartrecruiters.values()]
+    for board in boards:
+        for index, posting in enumerate(board):
+            if (index + run) % share:
+                continue
+            name = "title" if "externalPath" in posting else "name"
+            posting[name] = posting[name].split(" (rev ")[0] + f" (rev {run})"
+            changed += 1
+    return changed
+
+
 def _board_size(rng: random.Random, kind: str) -> int:
     # Log-normal: median about 25 postings, a tail into the hundreds; Workday tenants and
     # SmartRecruiters companies tend to be larger employers.

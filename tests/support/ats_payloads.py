@@ -106,6 +106,59 @@ def workday_posting(n: int, *, suffix: str = "", location: str = "Austin, TX") -
     }
 
 
+def workday_detail(
+    listing: dict[str, Any],
+    *,
+    description_html: str | None = None,
+    additional_locations: list[str] | None = None,
+) -> dict[str, Any]:
+    """The detail answer (``jobPostingInfo``) of a generated Workday listing."""
+    requisition = listing["externalPath"].rsplit("_", 1)[-1]
+    return {
+        "jobPostingInfo": {
+            "id": f"{abs(hash(requisition)):032x}"[:32],
+            "title": listing["title"],
+            "jobDescription": description_html or f"<p>Build pipelines for {listing['title']}.</p>",
+            "location": listing["locationsText"],
+            "additionalLocations": additional_locations or [],
+            "postedOn": listing["postedOn"],
+            "startDate": "2024-04-29",
+            "timeType": "Full time",
+            "jobReqId": requisition,
+            "jobPostingId": listing["externalPath"].rsplit("/", 1)[-1],
+            "country": {"descriptor": "United States of America", "id": "bc33aa3152ec42d4995f4791a106ed09"},
+            "canApply": True,
+            "posted": True,
+            "remoteType": "Hybrid",
+        },
+        "hiringOrganization": {"name": "Acme", "url": ""},
+        "similarJobs": [],
+        "userAuthenticated": False,
+    }
+
+
+def smartrecruiters_detail(listed: dict[str, Any], *, job_description: str | None = None) -> dict[str, Any]:
+    """The posting detail (``jobAd.sections``) of a generated SmartRecruiters list entry."""
+    company = listed["company"]["identifier"]
+    page = f"https://jobs.smartrecruiters.com/{company}/{listed['id']}"
+    return {
+        **listed,
+        "postingUrl": page,
+        "applyUrl": f"{page}?oga=true",
+        "jobAd": {
+            "sections": {
+                "companyDescription": {"title": "Company Description", "text": "<p>We move goods.</p>"},
+                "jobDescription": {
+                    "title": "Job Description",
+                    "text": job_description or f"<p>{listed['name']}: pick and pack orders.</p>",
+                },
+                "qualifications": {"title": "Qualifications", "text": "<ul><li>Forklift licence</li></ul>"},
+                "additionalInformation": {"title": "Additional Information", "text": "<p>Shifts.</p>"},
+            }
+        },
+    }
+
+
 def smartrecruiters_posting(n: int, company: str = "Acme") -> dict[str, Any]:
     posting_id = str(744000010000000 + n)
     return {

@@ -8,6 +8,11 @@ postings (see ``ats_payloads``), so a test or benchmark sets up exactly what it 
     async with fake.server(latency=0.05) as server:
         ...
 
+Workday and SmartRecruiters also answer each posting's detail: ``workday_details`` /
+``smartrecruiters_details`` when a test sets one, otherwise one generated from the list entry;
+``detail_failures`` maps a posting (Workday ``externalPath``, SmartRecruiters id) to the HTTP
+status its detail answers with; ``detail_requests`` counts detail requests per posting.
+
 Quirks a test can turn on: ``workday_offset_clamp`` (offsets at or past it answer page one
 again), ``greenhouse_total_drift`` (meta.total off by that much), ``lever_ignores_skip``,
 ``page_size_cap``.
@@ -16,9 +21,11 @@ again), ``greenhouse_total_drift`` (meta.total off by that much), ``lever_ignore
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.ats_payloads import smartrecruiters_detail, workday_detail
 from tests.support.http_server import LoopbackServer, Request, Response
 
 _GREENHOUSE = re.compile(r"^/v1/boards/(?P<board>[^/]+)/jobs$")
@@ -26,6 +33,8 @@ _LEVER = re.compile(r"^/v0/postings/(?P<board>[^/]+)$")
 _ASHBY = re.compile(r"^/posting-api/job-board/(?P<board>[^/]+)$")
 _WORKDAY = re.compile(r"^/wday/cxs/(?P<tenant>[^/]+)/(?P<site>[^/]+)/jobs$")
 _SMARTRECRUITERS = re.compile(r"^/v1/companies/(?P<board>[^/]+)/postings$")
+_WORKDAY_DETAIL = re.compile(r"^/wday/cxs/(?P<tenant>[^/]+)/(?P<site>[^/]+)(?P<path>/job/.+)$")
+_SMARTRECRUITERS_DETAIL = re.compile(r"^/v1/companies/(?P<board>[^/]+)/postings/(?P<posting_id>[^/]+)$")
 
 WORKDAY_MAX_LIMIT = 20
 SMARTRECRUITERS_MAX_LIMIT = 100
@@ -45,6 +54,10 @@ class FakeAts:
     # The most postings any page holds, whatever the client asks for (Lever, SmartRecruiters, Workday).
     page_size_cap: int | None = None
     lever_ignores_skip: bool = False
+    workday_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    smartrecruiters_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    detail_failures: dict[str, int] = field(default_factory=dict)
+    detail_requests: Counter[str] = field(default_factory=Counter)
 
     def server(self, **options: Any) -> LoopbackServer:
         return LoopbackServer(self.handle, **options)
@@ -56,6 +69,8 @@ class FakeAts:
             ("GET", _ASHBY, self._ashby),
             ("POST", _WORKDAY, self._workday),
             ("GET", _SMARTRECRUITERS, self._smartrecruiters),
+            ("GET", _WORKDAY_DETAIL, self._workday_detail),
+            ("GET", _SMARTRECRUITERS_DETAIL, self._smartrecruiters_detail),
         )
         for method, pattern, route in routes:
             match = pattern.match(request.path)
@@ -124,6 +139,43 @@ class FakeAts:
                 "content": postings[offset : offset + limit],
             }
         )
+
+    def _detail_failure(self, key: str) -> Response | None:
+        self.detail_requests[key] += 1
+        status = self.detail_failures.get(key)
+        if status is None:
+            return None
+        return Response.json({"errorCode": f"HTTP_{status}", "message": "detail failed"}, status=status)
+
+    def _workday_detail(self, request: Request, tenant: str, site: str, path: str) -> Response:
+        failure = self._detail_failure(path)
+        if failure is not None:
+            return failure
+        if path in self.workday_details:
+            return Response.json(self.workday_details[path])
+        listings = self.workday.get((tenant, site), [])
+        listing = next((raw for raw in listings if raw["externalPath"] == path), None)
+        if listing is None:
+            return Response.json({"errorCode": "HTTP_404", "message": "Not Found"}, status=404)
+        # The detail names every place the requisition is listed at, the other ones as additional.
+        requisition = (listing.get("bulletFields") or [None])[0]
+        others = [
+            raw["locationsText"]
+            for raw in listings
+            if raw is not listing and requisition and (raw.get("bulletFields") or [None])[0] == requisition
+        ]
+        return Response.json(workday_detail(listing, additional_locations=others))
+
+    def _smartrecruiters_detail(self, request: Request, board: str, posting_id: str) -> Response:
+        failure = self._detail_failure(posting_id)
+        if failure is not None:
+            return failure
+        if posting_id in self.smartrecruiters_details:
+            return Response.json(self.smartrecruiters_details[posting_id])
+        listed = next((raw for raw in self.smartrecruiters.get(board, []) if raw["id"] == posting_id), None)
+        if listed is None:
+            return Response.json({"message": "Posting not found"}, status=404)
+        return Response.json(smartrecruiters_detail(listed))
 
 
 def settings_for(base_url: str, **overrides: str) -> Any:

@@ -100,6 +100,10 @@ class ServerStats:
     def paths(self) -> list[str]:
         return [request.path for request in self.requests]
 
+    def to(self, path_pattern: str) -> list[Request]:
+        """The requests whose path matches ``path_pattern`` (a board's list, not its details)."""
+        return [request for request in self.requests if re.search(path_pattern, request.path)]
+
 
 class LoopbackServer:
     def __init__(

@@ -173,7 +173,7 @@ def test_hostile_tokens_get_401_with_json_error(
 
 
 @pytest.mark.parametrize("strategy", list(Strategy))
-def test_token_of_another_strategy_is_refused(
+def test_valid_token_of_another_strategy_gets_403_naming_both_strategies(
     app: ScoutHttpApi, policy_of: dict[Strategy, TokenPolicy], strategy: Strategy
 ) -> None:
     for other in Strategy:
@@ -181,9 +181,13 @@ def test_token_of_another_strategy_is_refused(
             continue
         # Given a valid token of another strategy
         token = mint(policy_of[other], "subject-1")
-        # Then this strategy's route refuses it
+        # When it calls this strategy's route
         response = call(app, ROUTES[strategy], f"Bearer {token}")
-        assert response["statusCode"] == 401, other
+        # Then it is refused as the wrong kind of token, not as an invalid one
+        assert response["statusCode"] == 403, other
+        error = json_body(response)["error"]
+        assert error["code"] == "forbidden"
+        assert f"takes {strategy.value} tokens, not {other.value} tokens" in error["message"]
 
 
 def test_token_signed_with_another_strategys_secret_and_claims_is_refused(
@@ -227,7 +231,7 @@ def test_route_accepting_two_strategies_takes_either(
         response = call(app, "/user-or-service", f"Bearer {mint(policy_of[strategy], 'svc')}")
         assert json_body(response) == {"strategy": strategy.value}
     admin_token = mint(policy_of[Strategy.ADMIN], "admin")
-    assert call(app, "/user-or-service", f"Bearer {admin_token}")["statusCode"] == 401
+    assert call(app, "/user-or-service", f"Bearer {admin_token}")["statusCode"] == 403
 
 
 def test_strategy_without_a_secret_refuses_every_token(scout_env: pytest.MonkeyPatch) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
 import pytest
 from pydantic import BaseModel, Field
 
-from scout.errors import Conflict, RateLimited
+from scout.errors import Conflict, RateLimited, StoreUnavailable
 from scout.http_api import ScoutHttpApi
 from scout.settings import load_settings
 from tests.support.http_events import http_event, json_body
@@ -126,3 +129,70 @@ def test_cors_preflight_answers_204(app: ScoutHttpApi) -> None:
     response = app.resolve(event, {})
     assert response["statusCode"] == 204
     assert response["headers"]["Access-Control-Allow-Origin"] == "https://app.scout.test"
+
+
+def _posted(app: ScoutHttpApi, body: bytes, content_type: str | None = "application/json") -> dict[str, Any]:
+    headers = {"content-type": content_type} if content_type else {}
+    event = http_event("POST", "/widgets", headers=headers)
+    event["body"] = base64.b64encode(body).decode()
+    event["isBase64Encoded"] = True
+    return app.resolve(event, {})
+
+
+@pytest.mark.parametrize(
+    ("body", "sentence"),
+    [
+        (b'{"name": "\xff\xfe", "size": 1}', "not valid UTF-8"),
+        (b"[" * 10_000 + b"]" * 10_000, "nested deeper than"),
+        (b'{"name": "a", "size": ' + b"9" * 5_000 + b"}", "number longer than"),
+        (b'{"name": "a", "size": 1e999}', "too large"),
+        (b'{"name": "a", "size": NaN}', "not valid JSON"),
+        (b'{"name": "a\\u0000b", "size": 1}', "NUL character"),
+        (b'{"name": "a\\ud800b", "size": 1}', "lone surrogate"),
+        (b"name=a&size=1", "not valid JSON"),
+    ],
+)
+def test_undecodable_body_gets_400_with_a_sentence(app: ScoutHttpApi, body: bytes, sentence: str) -> None:
+    # When a body that is not a JSON document scout reads is posted
+    response = _posted(app, body)
+    # Then the answer is a 400 JSON error saying why, never a 500
+    assert response["statusCode"] == 400
+    error = json_body(response)["error"]
+    assert error["code"] == "invalid_request"
+    assert sentence in error["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/xml"],
+)
+def test_json_body_is_read_as_json_whatever_its_content_type(
+    app: ScoutHttpApi, content_type: str | None
+) -> None:
+    # Given a JSON body labelled as something else (curl -d labels it a form)
+    response = _posted(app, b'{"name": "a", "size": 2}', content_type)
+    # Then it is answered as the JSON it is
+    assert response["statusCode"] == 200
+    assert json_body(response) == {"name": "a"}
+
+
+@pytest.mark.parametrize(
+    "query", [{"q": "a\x00b"}, {"cursor": "\x00"}, {"na\x00me": "x"}], ids=["value", "cursor", "name"]
+)
+def test_nul_in_the_query_gets_400_before_any_route(app: ScoutHttpApi, query: dict[str, str]) -> None:
+    response = app.resolve(http_event("GET", "/conflict", query=query), {})
+    assert response["statusCode"] == 400
+    assert "NUL character" in json_body(response)["error"]["message"]
+
+
+def test_store_unavailable_is_a_503_with_retry_after(scout_env: pytest.MonkeyPatch) -> None:
+    app = ScoutHttpApi(load_settings(), title="outage test")
+
+    @app.get("/stored")
+    def stored() -> None:
+        raise StoreUnavailable("the store is unreachable; try again shortly")
+
+    response = app.resolve(http_event("GET", "/stored"), {})
+    assert response["statusCode"] == 503
+    assert json_body(response)["error"]["code"] == "store_unavailable"
+    assert response["headers"]["Retry-After"] == "2"

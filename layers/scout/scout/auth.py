@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from scout.errors import Unauthorized
+from scout.errors import Forbidden, Unauthorized
 from scout.settings import Settings
 
 ALGORITHM = "HS256"
@@ -116,7 +116,33 @@ def authenticate(
             return verify(token, all_policies[strategy], leeway_seconds=leeway_seconds)
         except Unauthorized:
             continue
+    other = _claimed_strategy(token, all_policies)
+    if other is not None and other not in accepted:
+        try:
+            verify(token, all_policies[other], leeway_seconds=leeway_seconds)
+        except Unauthorized:
+            pass
+        else:
+            # A genuine token, just not one this route takes: say so, rather than "invalid".
+            wanted = " or ".join(strategy.value for strategy in accepted)
+            raise Forbidden(f"This route takes {wanted} tokens, not {other.value} tokens.")
     raise Unauthorized("The token is invalid or expired.")
+
+
+def _claimed_strategy(token: str, all_policies: dict[Strategy, TokenPolicy]) -> Strategy | None:
+    """The strategy whose audience the token names (unverified: only to pick which to check)."""
+    import jwt  # imported on the first token, as in verify (cold start)
+
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    for strategy, policy in all_policies.items():
+        if policy.audience in audiences:
+            return strategy
+    return None
 
 
 def mint(policy: TokenPolicy, subject: str, *, ttl_seconds: int = 3600, **extra: Any) -> str:

@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from scout.errors import InvalidCursor
+from scout.store.values import StorableText, StorableTimestamp
 
 P = TypeVar("P", bound="Position")
 Item = TypeVar("Item")
@@ -39,36 +40,47 @@ class Position(BaseModel):
 
 class JobsPosition(Position):
     list_name: str = "jobs"
+    sort_at: StorableTimestamp
+    id: UUID
+
+
+class RankedJobsPosition(Position):
+    """A /jobs page in relevance order: the tier and time of its last item, and the moment
+    the first page was ranked at (freshness is judged against it on every page)."""
+
+    list_name: str = "jobs_by_relevance"
+    as_of: AwareDatetime
+    rank: int
     sort_at: AwareDatetime
     id: UUID
 
 
 class CompaniesPosition(Position):
     list_name: str = "companies"
-    company: str
+    company: StorableText
 
 
 class SourcesPosition(Position):
     list_name: str = "sources"
-    company: str
+    company: StorableText
     id: UUID
 
 
 class RunsPosition(Position):
     list_name: str = "runs"
-    started_at: AwareDatetime
+    started_at: StorableTimestamp
     id: UUID
 
 
 class ScansPosition(Position):
     list_name: str = "scans"
-    created_at: AwareDatetime
+    created_at: StorableTimestamp
     id: UUID
 
 
 class HistoryPosition(Position):
     list_name: str = "history"
-    created_at: AwareDatetime
+    created_at: StorableTimestamp
     id: UUID
 
 

@@ -76,6 +76,18 @@ class UpstreamFailed(ScoutError):
     status = 502
 
 
+class StoreUnavailable(UpstreamFailed):
+    """The store cannot be reached now (refused, timed out, restarting, or the circuit is open).
+
+    Answered at once rather than after a long wait, so a database outage costs callers
+    about a second each instead of tying up every execution environment.
+    """
+
+    code = "store_unavailable"
+    status = 503
+    retry_after_seconds = 2
+
+
 class InvalidCursor(BadRequest):
     """A ``cursor`` that is not the ``next_cursor`` of the list it was passed to."""
 

@@ -3,13 +3,25 @@
 :class:`ScoutHttpApi` is Powertools' HTTP API resolver with pydantic validation and OpenAPI,
 plus what every route owes (README.md, HTTP API): the Host check, CORS from ``ALLOWED_ORIGINS``,
 bearer-token strategies declared per route, and errors as ``{"error": {"code", "message"}}``.
+
+Request bodies are decoded here, once, before any route sees them (:func:`decode_body`):
+every body is read as JSON whatever its Content-Type says (the API takes nothing else, and
+``curl -d`` labels JSON as a form), and one that is not UTF-8, not JSON, nested too deep, or
+carries a number too long to be a value any route takes is a 400 with a sentence, as is a
+NUL character anywhere in the path, the query or the body (no Postgres text can hold one).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import math
+import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -21,11 +33,25 @@ from pydantic import BaseModel
 
 from scout import __version__, deps
 from scout.auth import Principal, Strategy, authenticate, policies
-from scout.errors import ErrorBody, ErrorInfo, NotFound, RateLimited, ScoutError, Unauthorized
+from scout.errors import (
+    ErrorBody,
+    ErrorInfo,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ScoutError,
+    StoreUnavailable,
+    Unauthorized,
+)
 from scout.observability import logger
 from scout.settings import Settings
 
 PRINCIPAL_KEY = "principal"
+# Far deeper than any body a route takes; a hostile body is refused before validation walks it.
+MAX_BODY_DEPTH = 32
+# 38 digits hold any integer or decimal a route takes (a salary, a limit) with room to spare.
+MAX_NUMBER_CHARACTERS = 40
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
@@ -84,6 +110,102 @@ def _host_name(host_header: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+class BodyRefused(ValueError):
+    """A request body that is not a JSON document scout reads; the message says why."""
+
+
+def _bounded_number(text: str) -> str:
+    if len(text) > MAX_NUMBER_CHARACTERS:
+        raise BodyRefused(f"The request body has a number longer than {MAX_NUMBER_CHARACTERS} characters.")
+    return text
+
+
+def _parse_int(text: str) -> int:
+    return int(_bounded_number(text))
+
+
+def _parse_float(text: str) -> float:
+    value = float(_bounded_number(text))
+    if not math.isfinite(value):
+        raise BodyRefused("The request body has a number too large to represent.")
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    raise BodyRefused(f"The request body is not valid JSON ({name} is not a JSON value).")
+
+
+def _check_nesting_and_text(document: Any) -> None:
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise BodyRefused(f"The request body is nested deeper than {MAX_BODY_DEPTH} levels.")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise BodyRefused("The request body has a NUL character (\\u0000), which no field may hold.")
+            if _LONE_SURROGATE.search(value):
+                # JSON can escape half a UTF-16 pair; no UTF-8 text (nor Postgres) can hold one.
+                raise BodyRefused("The request body has a lone surrogate escape (\\ud800-\\udfff).")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((key, depth))
+                pending.append((item, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+
+
+def decode_body(event: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``event`` with its body as JSON text labelled ``application/json``, or why it cannot be.
+
+    A refused body is taken out of the event, so a route that needs one fails validation
+    (after its token check, see ``_validation_error``) and answers with the reason.
+    """
+    decoded = dict(event)
+    body = event.get("body")
+    if body is None or body == "":
+        return decoded, None
+    headers = {
+        key: value for key, value in (event.get("headers") or {}).items() if key.lower() != "content-type"
+    }
+    decoded["headers"] = headers
+    decoded["body"] = None
+    decoded["isBase64Encoded"] = False
+    try:
+        raw = (
+            base64.b64decode(str(body), validate=True) if event.get("isBase64Encoded") else str(body).encode()
+        )
+        text = raw.decode("utf-8")
+    except (binascii.Error, UnicodeError):
+        return decoded, "The request body is not valid UTF-8 text."
+    try:
+        document = json.loads(
+            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_no_constants
+        )
+        _check_nesting_and_text(document)
+    except BodyRefused as refused:
+        return decoded, str(refused)
+    except RecursionError:
+        return decoded, f"The request body is nested deeper than {MAX_BODY_DEPTH} levels."
+    except ValueError:
+        return decoded, "The request body is not valid JSON."
+    headers["content-type"] = content_types.APPLICATION_JSON
+    decoded["body"] = text
+    return decoded, None
+
+
+def nul_in_path_or_query(event: Mapping[str, Any]) -> str | None:
+    """The name of the query parameter (or "path") holding a NUL character, if any."""
+    if "\x00" in unquote(str(event.get("rawPath") or "")):
+        return "path"
+    for name, value in (event.get("queryStringParameters") or {}).items():
+        if "\x00" in str(name) or "\x00" in str(value):
+            return f"query parameter {str(name).replace(chr(0), '')!r}"
+    if "\x00" in unquote(str(event.get("rawQueryString") or "")):
+        return "query"
+    return None
+
+
 def _describe_validation(exc: RequestValidationError) -> str:
     problems = []
     for err in exc.errors():
@@ -114,6 +236,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         super().__init__(cors=cors, enable_validation=True)
         self.settings = settings
         self._allowed_hosts = frozenset(settings.allowed_hosts)
+        self._body_problem: str | None = None  # why this request's body was refused
         self._policies = policies(settings)
         self.configure_openapi(
             title=title,
@@ -131,13 +254,22 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         host = headers.get("host") or (event.get("requestContext") or {}).get("domainName") or ""
         if _host_name(host) not in self._allowed_hosts:
             logger.warning("refused request for a host not in ALLOWED_HOSTS", extra={"host": host[:200]})
-            return {
-                "statusCode": HTTPStatus.BAD_REQUEST.value,
-                "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "body": error_body("bad_host", "This host is not served here."),
-                "isBase64Encoded": False,
-            }
-        return super().resolve(event, context)
+            return self._refusal(HTTPStatus.BAD_REQUEST.value, "bad_host", "This host is not served here.")
+        at = nul_in_path_or_query(event)
+        if at is not None:
+            return self._refusal(
+                400, "invalid_request", f"The {at} has a NUL character, which no value may hold."
+            )
+        decoded, self._body_problem = decode_body(event)
+        return super().resolve(decoded, context)
+
+    def _refusal(self, status: int, code: str, message: str) -> dict[str, Any]:
+        return {
+            "statusCode": status,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": error_body(code, message),
+            "isBase64Encoded": False,
+        }
 
     def query_models(self) -> dict[tuple[str, str], type[BaseModel]]:
         """(OpenAPI path, method) -> the model a route expands into its query parameters."""
@@ -168,9 +300,13 @@ class ScoutHttpApi(APIGatewayHttpResolver):
 
     def _scout_error(self, exc: ScoutError) -> Response:
         headers = None
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | StoreUnavailable):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
-        if exc.status >= 500:
+        if isinstance(exc, StoreUnavailable):
+            # Already logged once by the store (or the circuit); a traceback per request
+            # during an outage would drown the log.
+            logger.warning("request failed: store unavailable")
+        elif exc.status >= 500:
             logger.exception("request failed", extra={"code": exc.code})
         return error_response(exc.status, exc.code, exc.message, headers)
 
@@ -183,9 +319,9 @@ class ScoutHttpApi(APIGatewayHttpResolver):
             if strategies:
                 try:
                     self._authenticate(strategies)
-                except Unauthorized as unauthorized:
-                    return self._scout_error(unauthorized)
-        return error_response(400, "invalid_request", _describe_validation(exc))
+                except (Unauthorized, Forbidden) as refused:
+                    return self._scout_error(refused)
+        return error_response(400, "invalid_request", self._body_problem or _describe_validation(exc))
 
     def _not_found(self, exc: NotFoundError) -> Response:
         return error_response(404, NotFound.code, "No such route.")

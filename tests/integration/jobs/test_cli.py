@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.support.ats_payloads import fixture_json
+from tests.support.ats_payloads import fixture_json, smartrecruiters_posting, workday_posting
 from tests.support.fake_ats import FakeAts, ats_environment
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -110,3 +110,33 @@ async def test_detect_of_a_non_url_fails() -> None:
     code, _, err = await scout("detect", "ftp://example.com/x", env={})
     assert code == 1
     assert "invalid_url" in err
+
+
+async def test_fetch_of_workday_and_smartrecruiters_prints_descriptions_from_their_details() -> None:
+    # Given boards whose lists carry no description
+    fake = FakeAts(
+        workday={("acme", "External"): [workday_posting(n) for n in range(2)]},
+        smartrecruiters={"Acme": [smartrecruiters_posting(n) for n in range(2)]},
+    )
+    async with fake.server() as server:
+        env = ats_environment(server.url)
+        # When each is fetched
+        runs = [
+            await scout(
+                "fetch",
+                "--ats",
+                "workday",
+                "--board",
+                "https://acme.wd5.myworkdayjobs.com/External",
+                "--json",
+                env=env,
+            ),
+            await scout("fetch", "--ats", "smartrecruiters", "--board", "Acme", "--json", env=env),
+        ]
+    # Then every printed posting has the description its detail page holds
+    for code, out, err in runs:
+        assert code == 0, err
+        postings = [json.loads(line) for line in out.splitlines()]
+        assert len(postings) == 2
+        assert all(posting["description_html"] and posting["description_text"] for posting in postings)
+        assert "details: 2 fetched, 0 failed" in err

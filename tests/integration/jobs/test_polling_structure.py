@@ -1,9 +1,9 @@
 """Polling many sources reuses connections and syncs each source in one database round trip.
 
 The structure that bench/polling times, checked here without timing anything: a few sources
-of every ATS kind (some boards gone), polled at once by production's poller on a client set up
-like the shared one, against six fake ATS hosts that count TCP connections and a wire meter that
-counts Postgres round trips.
+of every ATS kind (some boards gone), imported once and then re-polled at once by production's
+poller on a client set up like the shared one, against six fake ATS hosts that count TCP
+connections and a wire meter that counts Postgres round trips.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ class Polled:
     tally: PollTally
     counts: FarmCounts
     store_round_trips: int
+    import_tally: PollTally
+    sources: list[SourceRef]
 
 
 @pytest.fixture
@@ -58,11 +60,20 @@ async def polled(farm: AtsFarm, db: psycopg.AsyncConnection[dict[str, Any]]) -> 
     store = PostgresStore(farm.metered_dsn)
     client = new_shared_http_client()
     try:
+        async with new_shared_http_client() as import_client:
+            imported = await poll_with_scout(
+                sources, store=store, settings=settings, concurrency=len(sources), client=import_client
+            )
+        # A claim hands the poller each source's list digest; the re-poll gets them the same way.
+        rows = await (await db.execute("select id::text as id, list_digest from sources")).fetchall()
+        digests = {row["id"]: row["list_digest"] for row in rows}
+        sources = [SourceRef(s.id, s.ats, s.board, digests[s.id]) for s in sources]
         farm.reset()
+        store.round_trips = 0
         tally = await poll_with_scout(
             sources, store=store, settings=settings, concurrency=len(sources), client=client
         )
-        yield Polled(workload, tally, farm.counts(), store.round_trips)
+        yield Polled(workload, tally, farm.counts(), store.round_trips, imported, sources)
     finally:
         await client.aclose()
         await store.aclose()
@@ -92,3 +103,14 @@ async def test_each_polled_source_is_synced_in_exactly_one_database_round_trip(p
     assert polled.tally.round_trips_per_source(succeeded=True) == {"1": sources - gone}
     assert polled.tally.round_trips_per_source(succeeded=False) == {"1": gone}
     assert polled.store_round_trips == polled.counts.db_round_trips == sources
+
+
+async def test_importing_a_source_with_detail_pages_asks_for_its_fingerprints_once(polled: Polled) -> None:
+    # Given the first poll of the same sources, when every posting was new
+    trips = polled.import_tally.round_trips_by_source
+
+    # Then each live Workday and SmartRecruiters source also asked for its fingerprints (two
+    # round trips), and every other source, gone ones included, made one
+    for ref, source in zip(polled.sources, polled.workload.sources, strict=True):
+        with_details = source.ats in ("workday", "smartrecruiters") and not source.gone
+        assert trips[ref.id] == (2 if with_details else 1), (source.ats, source.board)

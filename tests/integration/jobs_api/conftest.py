@@ -9,6 +9,7 @@ thread. Fixtures:
 ``poll_queue``  a moto SQS poll queue (with its dead-letter queue), POLL_QUEUE_URL set
 ``jobs_api``    the jobs function's routes, served with that environment
 ``admin_token`` a bearer token the admin routes accept
+``scheduler``, ``worker``  the poll scheduler's and poll worker's function modules
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from scout.auth import Strategy, mint, policies
 from scout.settings import load_settings
 from tests.integration.jobs_api.support import FakeAtsServer, PollQueues, serve_fake_ats
 from tests.support.fake_ats import FakeAts
+from tests.support.functions import load_function
 from tests.support.wiring import serving_environment
 
 ADMIN_SECRET = "admin-secret-for-jobs-api-tests-0123456789"
@@ -87,6 +89,16 @@ def poll_queue(jobs_env: pytest.MonkeyPatch) -> Iterator[PollQueues]:
         # A poll queue (and its SQS client) of its own, inside this mocked AWS.
         with serving_environment():
             yield PollQueues(client, queue_url, arn, dead_letter_url)
+
+
+@pytest.fixture
+def scheduler(jobs_env: pytest.MonkeyPatch) -> ModuleType:
+    return load_function("poll_scheduler")
+
+
+@pytest.fixture
+def worker(jobs_env: pytest.MonkeyPatch) -> ModuleType:
+    return load_function("poll_worker")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from psycopg.sql import SQL, Identifier, Placeholder
 
 from tests.support.fake_ats import FakeAts
+from tests.support.functions import ROOT
 from tests.support.http_events import http_event, json_body
 from tests.support.http_server import LoopbackServer, run_in_thread
 from tests.support.local_stack import ATS_BASE_URL_SETTINGS
@@ -189,3 +190,28 @@ class PollQueues:
                 break
             messages.extend(batch)
         return messages
+
+
+def poll_with_worker(
+    worker: ModuleType, queues: PollQueues, messages: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The poll worker's handler called with ``messages`` as Lambda's SQS source would."""
+    response: dict[str, Any] = worker.handler(
+        sqs_event(messages, queues.arn), FakeLambdaContext("PollWorkerFunction")
+    )
+    return response
+
+
+def tick_scheduler(scheduler: ModuleType) -> dict[str, int]:
+    """One firing of the poll schedule (the sample scheduled event)."""
+    event = json.loads((ROOT / "events" / "poll_scheduler_schedule.json").read_text())
+    report: dict[str, int] = scheduler.handler(event, FakeLambdaContext("PollSchedulerFunction"))
+    return report
+
+
+def runs_of(sql: psycopg.Connection[dict[str, Any]], source_id: str) -> list[dict[str, Any]]:
+    """A source's poll runs, newest first."""
+    return sql.execute(
+        "select * from public.poll_runs where source_id = %s order by started_at desc, finished_at desc",
+        [source_id],
+    ).fetchall()

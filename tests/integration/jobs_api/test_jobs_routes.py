@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from types import ModuleType
 from typing import Any
 
@@ -11,6 +13,11 @@ import pytest
 from tests.integration.jobs_api.support import add_source, posting, request, sync
 
 Sql = psycopg.Connection[dict[str, Any]]
+
+
+def forged_cursor(**position: str) -> str:
+    text = json.dumps({"list_name": "jobs", "id": "00000000-0000-0000-0000-000000000000", **position})
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
 def titles(body: dict[str, Any]) -> list[str]:
@@ -183,6 +190,11 @@ def test_archived_postings_are_left_out_unless_asked_for(jobs_api: ModuleType, s
         ({"ats": "taleo"}, "ats"),
         ({"salary_min": "-1"}, "salary_min"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"posted_after": "2026-01-05T10:00:00+20:00"}, "posted_after"),  # Postgres takes ±15:59
+        ({"posted_after": "0001-01-01T00:00:00+01:00"}, "posted_after"),  # before year 1 in UTC
+        ({"posted_after": "9999-12-31T23:59:59-01:00"}, "posted_after"),  # after 9999 in UTC
+        # A well-formed cursor whose position has an offset Postgres would refuse
+        ({"cursor": forged_cursor(sort_at="2026-01-01T00:00:00+20:00")}, "cursor"),
     ],
 )
 def test_bad_query_values_get_400_naming_the_field(
@@ -248,3 +260,75 @@ def test_companies_are_listed_by_name_with_active_counts(jobs_api: ModuleType, s
 def test_public_routes_need_no_token(jobs_api: ModuleType, sql: Sql) -> None:
     for path in ("/jobs", "/companies"):
         assert request(jobs_api, "GET", path)[0] == 200
+
+
+def salaried_feed(sql: Sql) -> None:
+    """Three postings paying about the same in a year, stated per hour, month and year."""
+    source_id = add_source(sql)
+    sync(
+        sql,
+        source_id,
+        [
+            posting(
+                1,
+                title="Hourly USD",
+                salary_min=40,
+                salary_max=48,
+                salary_currency="USD",
+                salary_period="hour",
+            ),
+            posting(
+                2,
+                title="Monthly EUR",
+                salary_min=6000,
+                salary_max=7000,
+                salary_currency="EUR",
+                salary_period="month",
+            ),
+            posting(
+                3,
+                title="Yearly EUR",
+                salary_min=70000,
+                salary_max=80000,
+                salary_currency="EUR",
+                salary_period="year",
+            ),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # 48 x 2080 = 99,840 a year; 7,000 x 12 = 84,000; 80,000
+        ({"salary_min": "90000"}, ["Hourly USD"]),
+        ({"salary_min": "82000"}, ["Hourly USD", "Monthly EUR"]),
+        ({"salary_min": "50000"}, ["Hourly USD", "Monthly EUR", "Yearly EUR"]),
+        ({"salary_currency": "eur"}, ["Monthly EUR", "Yearly EUR"]),
+        ({"salary_currency": "EUR", "salary_min": "82000"}, ["Monthly EUR"]),
+    ],
+)
+def test_salary_filters_compare_annualised_ranges_in_one_currency(
+    jobs_api: ModuleType, sql: Sql, query: dict[str, str], expected: list[str]
+) -> None:
+    # Given postings paying per hour, per month and per year
+    salaried_feed(sql)
+    # When the feed is filtered by a yearly amount and/or a currency
+    status, body = request(jobs_api, "GET", "/jobs", query=query)
+    # Then hourly and monthly pay count as their yearly equivalent
+    assert status == 200, body
+    assert sorted(titles(body)) == sorted(expected)
+
+
+def test_every_job_carries_its_salary_annualised(jobs_api: ModuleType, sql: Sql) -> None:
+    salaried_feed(sql)
+    _, body = request(jobs_api, "GET", "/jobs", query={"salary_currency": "USD"})
+    job = body["items"][0]
+    assert (job["salary_min"], job["salary_period"]) == (40, "hour")
+    assert (job["salary_year_min"], job["salary_year_max"]) == (83200, 99840)
+
+
+def test_a_currency_that_is_not_three_letters_is_a_400(jobs_api: ModuleType, sql: Sql) -> None:
+    status, body = request(jobs_api, "GET", "/jobs", query={"salary_currency": "euro"})
+    assert status == 400
+    assert "salary_currency" in body["error"]["message"]

@@ -12,15 +12,10 @@ import psycopg
 import pytest
 
 from tests.integration.jobs_api.support import FakeLambdaContext, PollQueues, add_source
-from tests.support.functions import ROOT, load_function
+from tests.support.functions import ROOT
 
 Sql = psycopg.Connection[dict[str, Any]]
 SCHEDULE_EVENT = json.loads((ROOT / "events" / "poll_scheduler_schedule.json").read_text())
-
-
-@pytest.fixture
-def scheduler(jobs_env: pytest.MonkeyPatch) -> ModuleType:
-    return load_function("poll_scheduler")
 
 
 def tick(scheduler: ModuleType) -> dict[str, int]:

@@ -18,23 +18,19 @@ from tests.integration.jobs_api.support import (
     FakeLambdaContext,
     PollQueues,
     add_source,
+    poll_with_worker,
     posting,
+    runs_of,
     serve_fake_ats,
-    sqs_event,
     sync,
 )
 from tests.support.ats_payloads import ashby_job, greenhouse_job, lever_posting
 from tests.support.fake_ats import FakeAts
-from tests.support.functions import ROOT, load_function
+from tests.support.functions import ROOT
 from tests.support.http_server import Fault
 from tests.support.wiring import serving_environment
 
 Sql = psycopg.Connection[dict[str, Any]]
-
-
-@pytest.fixture
-def worker(jobs_env: pytest.MonkeyPatch) -> ModuleType:
-    return load_function("poll_worker")
 
 
 @pytest.fixture
@@ -54,17 +50,7 @@ def enqueue(queues: PollQueues, *requests: dict[str, Any] | str) -> list[dict[st
     return queues.receive_all()
 
 
-def poll(worker: ModuleType, queues: PollQueues, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    response: dict[str, Any] = worker.handler(
-        sqs_event(messages, queues.arn), FakeLambdaContext("PollWorkerFunction")
-    )
-    return response
-
-
-def runs_of(sql: Sql, source_id: str) -> list[dict[str, Any]]:
-    return sql.execute(
-        "select * from public.poll_runs where source_id = %s order by started_at desc", [source_id]
-    ).fetchall()
+poll = poll_with_worker
 
 
 def source_row(sql: Sql, source_id: str) -> dict[str, Any]:

@@ -183,7 +183,10 @@ def test_source_routes_refuse_anyone_but_an_admin(
     # (a valid body: Powertools validates a request before route middlewares check the token)
     body = {"PATCH": {"enabled": False}, "POST": {"ats": "greenhouse", "board": "acme"}}.get(method)
     assert request(jobs_api, method, path, body=body)[0] == 401
-    assert request(jobs_api, method, path, body=body, token=user_token)[0] == 401
+    # A valid user token is the wrong kind here: 403, which says so
+    status, answer = request(jobs_api, method, path, body=body, token=user_token)
+    assert status == 403
+    assert answer["error"]["message"] == "This route takes admin tokens, not user tokens."
 
 
 def test_sources_are_listed_by_company_a_page_at_a_time(
@@ -261,8 +264,13 @@ def test_poll_now_queues_the_source_with_its_board(
     assert status == 202
     assert body == {"source_id": source_id, "status": "queued"}
     messages = poll_queue.receive_all()
-    assert [json.loads(message["Body"]) for message in messages] == [
-        {"source_id": source_id, "ats": "ashby", "board": "globex"}
+    [queued] = [json.loads(message["Body"]) for message in messages]
+    # The message carries the run the request started: it shows as running until polled
+    run_id = queued.pop("run_id")
+    assert queued == {"source_id": source_id, "ats": "ashby", "board": "globex"}
+    _, runs = request(jobs_api, "GET", f"/sources/{source_id}/runs", token=admin_token)
+    assert [(run["id"], run["status"], run["finished_at"]) for run in runs["items"]] == [
+        (run_id, "running", None)
     ]
 
 

@@ -68,6 +68,14 @@ def test_gateway_errors_look_like_api_gateways(gateway: HttpGateway) -> None:
     assert (failed.status_code, failed.json()) == (500, {"message": "Internal Server Error"})
 
 
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT"])
+def test_a_method_no_route_can_take_is_405_not_501(gateway: HttpGateway, method: str) -> None:
+    response = httpx.request(method, f"{gateway.url}/echo/x")
+    assert response.status_code == 405
+    assert response.json() == {"message": "Method Not Allowed"}
+    assert "GET" in response.headers["allow"]
+
+
 def test_an_image_function_is_served_from_its_dockerfile_cmd(gateway: HttpGateway) -> None:
     response = httpx.get(f"{gateway.url}/image")
     assert (response.status_code, response.text) == (200, "image function")

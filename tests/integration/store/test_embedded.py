@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,3 +92,24 @@ def test_the_project_server_keeps_its_data_in_dot_scout(tmp_path: Path) -> None:
 def test_a_configured_database_url_is_used_without_starting_anything(tmp_path: Path) -> None:
     settings = Settings(ALLOWED_HOSTS="localhost", DATABASE_URL=SecretStr("postgresql://u@db.internal/scout"))
     assert local_database_url(settings, tmp_path) == "postgresql://u@db.internal/scout"
+
+
+def test_a_watched_server_that_dies_is_restarted_on_the_same_address_and_said_so(
+    server: EmbeddedPostgres,
+) -> None:
+    # Given a started server, watched every 0.2 s
+    dsn = server.start()
+    said: list[str] = []
+    server.watch(said.append, interval_seconds=0.2)
+    # When its postmaster dies (SIGQUIT: Postgres's immediate shutdown, as after a crash)
+    postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGQUIT)
+    # Then it is started again, the log says so, and the same DSN connects
+    deadline = time.monotonic() + 30
+    while "[postgres] restarted" not in said and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert said[0].startswith("[postgres] the embedded Postgres (pg) stopped"), said
+    assert "[postgres] restarted" in said, said
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("select public.scout_ping() ->> 'ok'").fetchone() == ("true",)
+    assert server.restarts == 1

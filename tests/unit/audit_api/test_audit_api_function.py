@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,7 +116,9 @@ def test_every_scan_route_refuses_a_request_without_a_token(
 
 def test_an_admin_token_does_not_open_the_scan_routes(function: ModuleType, store: ScriptedStore) -> None:
     response = call(function, "GET", "/scans", token=token(Strategy.ADMIN, "root"))
-    assert response["statusCode"] == 401
+    # A valid token of the wrong kind: 403 naming what the route takes
+    assert response["statusCode"] == 403
+    assert "user or service tokens, not admin" in json.loads(response["body"])["error"]["message"]
     assert store.calls == []
 
 

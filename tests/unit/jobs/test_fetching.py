@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -9,6 +11,7 @@ import pytest
 
 from scout.errors import AtsBadResponse
 from scout.jobs.fetching import (
+    ConcurrencyLimits,
     Fetched,
     FetchPolicy,
     Page,
@@ -183,3 +186,54 @@ async def test_running_out_of_pages_is_incomplete() -> None:
     result = builder.result()
     assert not result.complete
     assert result.pages == 3
+
+
+async def test_pages_after_the_first_are_requested_at_once_when_the_total_is_known() -> None:
+    # Given a board of 45 items, 10 a page, whose first page states the total
+    in_flight = 0
+    most_in_flight = 0
+    board = items(45)
+
+    async def page_at(offset: int) -> Page:
+        nonlocal in_flight, most_in_flight
+        in_flight += 1
+        most_in_flight = max(most_in_flight, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return Page(items=board[offset : offset + 10], total=45)
+
+    # When it is collected with concurrent paging
+    got, result = await collect(page_at, 10, concurrent_after_total=True)
+
+    # Then the four remaining pages were in flight together and everything came back in order
+    assert most_in_flight == 4
+    assert [item["id"] for item in got] == [item["id"] for item in board]
+    assert result.complete
+    assert result.pages == 5
+
+
+async def test_a_busy_host_never_starves_the_others_of_the_slots() -> None:
+    # Given limits of 3 requests in flight (so 3 connections), 2 per host
+    limits = ConcurrencyLimits(per_host=2, total=3)
+    granted: list[str] = []
+    in_flight: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+
+    async def request(origin: str) -> None:
+        async with limits.slot(origin):
+            in_flight[origin] += 1
+            most[origin] = max(most[origin], in_flight[origin])
+            most["all"] = max(most["all"], sum(in_flight.values()))
+            granted.append(origin)
+            await asyncio.sleep(0.001)
+            in_flight[origin] -= 1
+
+    # When ten requests to one host and two to each of two others arrive at once
+    await asyncio.gather(*(request(origin) for origin in ["a"] * 10 + ["b", "b", "c", "c"]))
+
+    # Then every request was served, within both caps, and the other hosts did not wait for the
+    # busy one to finish: both were served before its last request
+    assert Counter(granted) == {"a": 10, "b": 2, "c": 2}
+    assert max(most["a"], most["b"], most["c"]) <= 2
+    assert most["all"] <= 3
+    assert max(granted.index("b"), granted.index("c")) < len(granted) - 1 - granted[::-1].index("a")

@@ -74,3 +74,15 @@ def test_team_department_and_links(postings: dict[str, Posting]) -> None:
 )
 def test_board_from_url(url: str, board: str | None) -> None:
     assert lever.board_from_url(httpx.URL(url)) == board
+
+
+def test_every_list_keeps_its_heading_and_items_before_the_closing(postings: dict[str, Posting]) -> None:
+    # Given a posting with two titled lists and an additional section
+    html = postings["Senior iOS Engineer"].description_html
+    assert html is not None
+
+    # Then the opening, each list as a heading plus its items, and the closing come in page order
+    order = ["our iOS app.", "<h3>What you'll do</h3>", "<li>Mentor engineers</li>", "<h3>You have</h3>"]
+    order += ["<li>5+ years of Swift</li>", "We offer a learning budget."]
+    positions = [html.index(part) for part in order]
+    assert positions == sorted(positions)

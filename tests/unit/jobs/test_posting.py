@@ -15,6 +15,8 @@ DESIGN_FIELDS = {
     "ats", "board", "external_id", "title", "url", "apply_url", "location", "locations", "workplace_type",
     "remote", "department", "team", "employment_type", "posted_at", "updated_at", "description_html",
     "description_text", "salary_min", "salary_max", "salary_currency", "salary_period",
+    # Issue 10: the stated range annualised, so salary filters compare like with like.
+    "salary_year_min", "salary_year_max",
 }  # fmt: skip
 
 
@@ -86,3 +88,32 @@ def test_repeated_ids_keep_the_first_posting_and_are_reported() -> None:
     assert [p.title for p in result.postings] == ["First"]
     assert result.complete
     assert any("repeated" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("period", "low", "high", "year_low", "year_high"),
+    [
+        ("hour", 25, 30.5, 52000, 63440),
+        ("day", 400, 500, 104000, 130000),
+        ("week", 1000, 1200, 52000, 62400),
+        ("month", 5000, 6000, 60000, 72000),
+        ("year", 90000, 120000, 90000, 120000),
+    ],
+)
+def test_a_stated_salary_is_annualised(
+    period: str, low: float, high: float, year_low: float, year_high: float
+) -> None:
+    salaried = posting(salary_min=low, salary_max=high, salary_currency="EUR", salary_period=period)
+    assert (salaried.salary_year_min, salaried.salary_year_max) == (year_low, year_high)
+
+
+def test_a_salary_of_unknown_period_is_not_annualised() -> None:
+    salaried = posting(salary_min=50000, salary_max=60000, salary_currency="EUR")
+    assert (salaried.salary_year_min, salaried.salary_year_max) == (None, None)
+
+
+def test_annualised_salary_follows_the_stated_range_not_what_a_caller_claims() -> None:
+    salaried = posting(
+        salary_min=20, salary_max=20, salary_period="hour", salary_year_min=1, salary_year_max=2
+    )
+    assert (salaried.salary_year_min, salaried.salary_year_max) == (41600, 41600)

@@ -9,7 +9,14 @@ from uuid import UUID
 
 import pytest
 
-from scout.cursors import CompaniesPosition, JobsPosition, RunsPosition, decode_cursor, encode_cursor
+from scout.cursors import (
+    CompaniesPosition,
+    JobsPosition,
+    RankedJobsPosition,
+    RunsPosition,
+    decode_cursor,
+    encode_cursor,
+)
 from scout.errors import InvalidCursor
 
 JOB_ID = "9b2e7c14-3f6a-4e8d-a1c5-7d0f2b9e4a63"
@@ -66,3 +73,22 @@ def test_a_cursor_of_one_list_is_refused_by_another() -> None:
     runs_cursor = encode_cursor(RunsPosition, {"started_at": "2026-01-05T09:00:00Z", "id": JOB_ID})
     with pytest.raises(InvalidCursor):
         decode_cursor(JobsPosition, runs_cursor)
+
+
+def test_a_relevance_cursor_carries_its_tier_and_the_time_the_ranking_began() -> None:
+    next_position = {
+        "as_of": "2026-12-07T02:33:06.021385+00:00",
+        "rank": 4,
+        "sort_at": "2026-12-06T09:00:00.5+00:00",
+        "id": JOB_ID,
+    }
+    cursor = encode_cursor(RankedJobsPosition, next_position)
+    position = decode_cursor(RankedJobsPosition, cursor)
+    assert position is not None
+    assert (position.rank, position.as_of.microsecond, position.id) == (4, 21385, UUID(JOB_ID))
+    # and a newest-first /jobs cursor is not one
+    with pytest.raises(InvalidCursor):
+        decode_cursor(
+            RankedJobsPosition,
+            encode_cursor(JobsPosition, {"sort_at": next_position["sort_at"], "id": JOB_ID}),
+        )

@@ -75,8 +75,13 @@ def test_the_poll_queue_outlasts_the_worker_and_dead_letters_after_five_receives
     template: dict[str, Any],
 ) -> None:
     queue = resource(template, "PollQueue")
-    worker_timeout = resource(template, "PollWorkerFunction")["Timeout"]
-    assert queue["VisibilityTimeout"] >= 6 * worker_timeout
+    worker = resource(template, "PollWorkerFunction")
+    deadline = float(worker["Environment"]["Variables"]["POLL_DEADLINE_SECONDS"])
+    # Lambda refuses an SQS source whose visibility timeout is below the function's timeout
+    assert queue["VisibilityTimeout"] >= worker["Timeout"]
+    # Sized from the poll deadline: the message of a worker that died is back, and its
+    # retry recorded, within twice the deadline (not after six worker timeouts)
+    assert queue["VisibilityTimeout"] < 2 * deadline
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": ["PollDeadLetterQueue", "Arn"]},
         "maxReceiveCount": 5,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scout.errors import BadRequest, Conflict, NotFound, ScoutError, UpstreamFailed
+from scout.errors import BadRequest, Conflict, NotFound, ScoutError, StoreUnavailable, UpstreamFailed
 from scout.store.sqlstate import error_for
 
 
@@ -17,6 +17,9 @@ from scout.store.sqlstate import error_for
         ("22P02", BadRequest),
         ("23514", BadRequest),
         ("22007", BadRequest),
+        ("22008", BadRequest),  # a date out of range
+        ("22009", BadRequest),  # a time zone offset Postgres does not take
+        ("22021", BadRequest),  # a NUL byte
     ],
 )
 def test_a_domain_sqlstate_becomes_its_error_with_the_functions_message(
@@ -33,3 +36,11 @@ def test_any_other_code_is_an_upstream_failure_naming_only_the_call(code: str | 
     assert type(error) is UpstreamFailed
     assert error.message == "the store could not complete get_source"
     assert error.status == 502
+
+
+@pytest.mark.parametrize("code", ["57P01", "57P03", "08006", "08001"])
+def test_a_server_going_away_is_store_unavailable_503(code: str) -> None:
+    error = error_for(code, "terminating connection due to administrator command", "get_source")
+    assert type(error) is StoreUnavailable
+    assert error.status == 503
+    assert "administrator" not in error.message

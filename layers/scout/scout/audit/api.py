@@ -120,7 +120,13 @@ def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) ->
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 502),
+    responses={
+        200: {
+            "description": "A page of your scans, newest first; next_cursor continues",
+            "content": {"application/json": {"model": ScanPage}},
+        },
+        **error_answers(_ERROR_DESCRIPTIONS, 401, 502),
+    },
 )
 def list_scans(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -137,7 +143,13 @@ def list_scans(
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses=error_answers(_ERROR_DESCRIPTIONS, 401, 404, 502),
+    responses={
+        200: {
+            "description": "The scan: its status, and once finished its result and artifact links",
+            "content": {"application/json": {"model": ScanDetail}},
+        },
+        **error_answers(_ERROR_DESCRIPTIONS, 401, 404, 502),
+    },
 )
 def get_scan(scan_id: str) -> ScanDetail:
     parts = deps.current()

@@ -178,5 +178,8 @@ def _print_summary(result: FetchResult, out: TextIO) -> None:
     state = "complete" if result.complete else "INCOMPLETE"
     total = f", board reports {result.reported_total}" if result.reported_total is not None else ""
     out.write(f"{len(result.postings)} postings from {result.ats} {result.board} ({state}{total})\n")
+    if result.details:
+        states = list(result.details.values())
+        out.write(f"details: {states.count('fetched')} fetched, {states.count('failed')} failed\n")
     for warning in result.warnings:
         out.write(f"warning: {warning}\n")

@@ -29,6 +29,15 @@ API_MODULES = ("scout.jobs.api", "scout.audit.api")
 COMPONENT_SCHEMAS = "#/components/schemas/{model}"
 
 _INVALID_REQUEST = error_answers({400: 'Invalid request: {"error": {"code", "message"}}'}, 400)[400]
+# Answered by every route that needs a token, and by every route but these when the store is down.
+_WRONG_TOKEN_KIND = error_answers({403: "A valid token of a kind this route does not take"}, 403)[403]
+_STORE_UNAVAILABLE = {
+    **error_answers({503: "The store is unavailable (store_unavailable); try again after Retry-After"}, 503)[
+        503
+    ],
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+}
+_STORELESS_PATHS = frozenset({"/health"})
 # Powertools documents validation failures as FastAPI-style 422s; scout answers 400 with its
 # own error body, so the document says what clients really get.
 _POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
@@ -60,6 +69,10 @@ def _with_scout_conventions(document: dict[str, Any], app: ScoutHttpApi) -> dict
             responses = operation.setdefault("responses", {})
             if responses.pop("422", None) is not None:
                 responses["400"] = _INVALID_REQUEST
+            if operation.get("security"):
+                responses.setdefault("403", _WRONG_TOKEN_KIND)
+            if path not in _STORELESS_PATHS:
+                responses.setdefault("503", _STORE_UNAVAILABLE)
             model = models.get((path, method))
             if model is not None:
                 _with_model_schemas(operation.get("parameters", []), model)

@@ -54,8 +54,8 @@ async def poll_into_store(
 async def _claim(store: Store, settings: Settings, source_id: UUID | None) -> list[PollRequest]:
     jobs = JobStore(store)
     if source_id is not None:
-        return [await jobs.request_source_poll(source_id, settings.poll_lease_seconds)]
-    return await jobs.claim_due_sources(MAX_SOURCES, settings.poll_lease_seconds, due_only=False)
+        return [await jobs.request_poll(source_id, settings.poll_lease_seconds)]
+    return await jobs.claim_due_polls(MAX_SOURCES, settings.poll_lease_seconds, due_only=False)
 
 
 def summary_line(outcome: PollOutcome) -> str:

@@ -80,7 +80,7 @@ def _store() -> Store:
 
 @app.get(
     "/jobs",
-    summary="Search job postings, newest first",
+    summary="Search job postings, by relevance or newest first",
     tags=["jobs"],
     responses=answers(200, JobPage, "A page of jobs; next_cursor continues"),
 )

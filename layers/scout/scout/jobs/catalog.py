@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from scout.cursors import CompaniesPosition, JobsPosition, decode_cursor
+from scout.cursors import CompaniesPosition, JobsPosition, RankedJobsPosition, decode_cursor
+from scout.errors import InvalidCursor
 from scout.jobs.models import CompanyPage, Job, JobPage, JobQuery
 from scout.jobs.store import JobStore
 from scout.store import Store
 
 
 async def search_jobs(query: JobQuery, *, store: Store) -> JobPage:
-    """One page of postings matching ``query``, newest first."""
-    return await JobStore(store).list_jobs(query, decode_cursor(JobsPosition, query.cursor))
+    """One page of postings matching ``query``, by relevance or newest first."""
+    return await JobStore(store).list_jobs(query, jobs_position(query.cursor))
+
+
+def jobs_position(cursor: str | None) -> JobsPosition | RankedJobsPosition | None:
+    # The list function refuses a cursor of the other order than the one it pages in.
+    try:
+        return decode_cursor(RankedJobsPosition, cursor)
+    except InvalidCursor:
+        return decode_cursor(JobsPosition, cursor)
 
 
 async def get_job(job_id: UUID, *, store: Store) -> Job:

@@ -14,6 +14,7 @@ import email.utils
 import json
 import random
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,12 +34,19 @@ _ERROR_BODY_DRAIN_SECONDS = 1.0
 
 
 class ConcurrencyLimits:
-    """At most ``per_host`` requests in flight to one host, ``total`` overall.
+    """At most ``per_host`` requests in flight to one host, ``total`` overall, and no more
+    connections opened than ``total``.
 
     The poller fetches hundreds of boards at once and most of them live on a handful of ATS
-    hosts; the caps keep scout polite to each host and keep waiting in these semaphores rather
-    than in httpx's pool (whose pool timeout would turn a queue into errors). Semaphores belong
-    to an event loop, so each loop gets its own set.
+    hosts; the caps keep scout polite to each host and keep waiting here rather than in httpx's
+    pool (whose pool timeout would turn a queue into errors).
+
+    Requests are admitted the way the pool will serve them: to a host's idle connection first;
+    a new connection only while fewer than ``total`` were granted (so a poll opens at most
+    ``total`` connections, each of them reused rather than closed to make room for another
+    host's). A host that has no connection at all when every one is granted takes over an idle
+    one of the host with the most idle, rather than wait for ever. Waiters are served in arrival
+    order among those that can go. The state belongs to an event loop, so each loop has its own.
     """
 
     def __init__(self, *, per_host: int = 6, total: int = 20) -> None:
@@ -46,20 +54,92 @@ class ConcurrencyLimits:
             raise ValueError("concurrency limits must be at least 1")
         self.per_host = per_host
         self.total = total
-        self._by_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, dict[str, asyncio.Semaphore]]
-        ] = weakref.WeakKeyDictionary()
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Admission] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @asynccontextmanager
     async def slot(self, origin: str) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        if loop not in self._by_loop:
-            self._by_loop[loop] = (asyncio.Semaphore(self.total), {})
-        overall, hosts = self._by_loop[loop]
-        per_host = hosts.setdefault(origin, asyncio.Semaphore(self.per_host))
-        # Host first: a request waiting for its host never holds one of the overall slots.
-        async with per_host, overall:
+        admission = self._by_loop.get(loop)
+        if admission is None:
+            admission = self._by_loop[loop] = _Admission(self.per_host, self.total)
+        await admission.acquire(origin)
+        try:
             yield
+        finally:
+            admission.release(origin)
+
+
+@dataclass
+class _Host:
+    connections: int = 0  # granted to this host (the pool keeps them alive)
+    busy: int = 0
+
+
+class _Admission:
+    def __init__(self, per_host: int, total: int) -> None:
+        self.per_host = per_host
+        self.total = total
+        self.in_flight = 0
+        self.granted = 0
+        self.hosts: dict[str, _Host] = {}
+        self.waiting: deque[tuple[str, asyncio.Future[None]]] = deque()
+
+    def _try_admit(self, origin: str) -> bool:
+        if self.in_flight >= self.total:
+            return False
+        host = self.hosts.setdefault(origin, _Host())
+        if host.busy >= self.per_host:
+            return False
+        if host.busy >= host.connections:
+            if self.granted < self.total:
+                self.granted += 1
+            elif host.connections == 0 and (donor := self._most_idle()) is not None:
+                donor.connections -= 1
+            else:
+                return False
+            host.connections += 1
+        host.busy += 1
+        self.in_flight += 1
+        return True
+
+    def _most_idle(self) -> _Host | None:
+        donor = max(self.hosts.values(), key=lambda host: host.connections - host.busy, default=None)
+        return donor if donor is not None and donor.connections > donor.busy else None
+
+    async def acquire(self, origin: str) -> None:
+        if not self.waiting and self._try_admit(origin):
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append((origin, future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release(origin)  # admitted just as it was cancelled: give the slot back
+            else:
+                self.waiting.remove((origin, future))
+            raise
+
+    def release(self, origin: str) -> None:
+        self.hosts[origin].busy -= 1
+        self.in_flight -= 1
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        if not self.waiting:
+            return
+        still: deque[tuple[str, asyncio.Future[None]]] = deque()
+        while self.waiting:
+            origin, future = self.waiting.popleft()
+            if future.done():
+                continue
+            if self.in_flight < self.total and self._try_admit(origin):
+                future.set_result(None)
+            else:
+                still.append((origin, future))
+        self.waiting = still
 
 
 @dataclass(frozen=True)
@@ -342,6 +422,7 @@ async def collect_offset_pages(
     builder: FetchResultBuilder,
     max_pages: int,
     total_on_every_page: bool = True,
+    concurrent_after_total: bool = False,
 ) -> list[Any]:
     """Every item of an offset-paged listing, with doubts recorded on ``builder``.
 
@@ -350,14 +431,27 @@ async def collect_offset_pages(
     only of items already seen means the ATS stopped paging (Workday repeats page one past its
     offset clamp; a board ignoring ``skip`` does the same): that, a count that does not match
     the total, or running out of pages, makes the fetch incomplete.
+
+    With ``concurrent_after_total``, once the first page gives the total, the pages up to it are
+    requested at once (the session's per-host cap still bounds them) instead of one round trip
+    after another; they are then checked in offset order exactly as sequential pages are, and a
+    board whose pages turn out shorter than the first is paged on from where they stop.
     """
     items: list[Any] = []
     seen: set[str] = set()
     offset = 0
+    prefetched: dict[int, Page] = {}
+
+    async def page_at(at: int) -> Page:
+        page = prefetched.pop(at, None)
+        return page if page is not None else await fetch_page(at)
+
     while builder.pages < max_pages:
-        page = await fetch_page(offset)
+        page = await page_at(offset)
         builder.pages += 1
         _track_total(builder, page, total_on_every_page)
+        if concurrent_after_total and builder.pages == 1:
+            prefetched = await _fetch_rest(fetch_page, page, builder.reported_total, max_pages)
         keys = [key(item) for item in page.items]
         if offset > 0 and keys and all(k is not None and k in seen for k in keys):
             builder.incomplete(
@@ -378,6 +472,23 @@ async def collect_offset_pages(
             f"the board reports {builder.reported_total} postings but paging returned {offset}"
         )
     return items
+
+
+async def _fetch_rest(
+    fetch_page: Callable[[int], Awaitable[Page]], first: Page, total: int | None, max_pages: int
+) -> dict[int, Page]:
+    """The pages after ``first`` up to ``total``, all requested at once, by offset."""
+    step = len(first.items)
+    if total is None or step == 0 or total <= step:
+        return {}
+    offsets = list(range(step, total, step))[: max_pages - 1]
+
+    async def page(at: int) -> Page:
+        return await fetch_page(at)
+
+    async with asyncio.TaskGroup() as group:
+        tasks = {at: group.create_task(page(at)) for at in offsets}
+    return {at: task.result() for at, task in tasks.items()}
 
 
 def _track_total(builder: FetchResultBuilder, page: Page, total_on_every_page: bool) -> None:

@@ -23,6 +23,7 @@ from pydantic import (
 from scout.cursors import Page
 from scout.errors import ErrorInfo
 from scout.jobs.posting import AtsKind, EmploymentType, Posting, WorkplaceType
+from scout.store.values import StorableTimestamp
 
 
 def _iso_utc(value: datetime) -> str:
@@ -54,6 +55,9 @@ class JobPage(Page[Job]):
     """Postings, newest first."""
 
 
+JobSort = Literal["relevance", "newest"]
+
+
 class JobQuery(BaseModel):
     """GET /jobs: every query parameter, declared once (the route expands it, the store reads it)."""
 
@@ -63,28 +67,48 @@ class JobQuery(BaseModel):
         default=None,
         max_length=500,
         description="Full-text search over title, department, team, location and description "
-        "(web-search syntax).",
+        "(web-search syntax, accents ignored). One or two plain words also match the title words "
+        "the last begins, mistyped title words and company names.",
     )
-    company: str | None = Field(default=None, max_length=200, description="Company name, any case.")
+    company: str | None = Field(
+        default=None, max_length=200, description="Company name, any case, accents and punctuation ignored."
+    )
     ats: AtsKind | None = Field(default=None, description="The ATS the posting comes from.")
     location: str | None = Field(
-        default=None, max_length=200, description="Part of one of the posting's locations, any case."
+        default=None,
+        max_length=200,
+        description="Words starting the words of one of the posting's locations, in order, any case, "
+        "accents ignored (san fran finds San Francisco, CA).",
     )
     workplace_type: WorkplaceType | None = Field(default=None, description="remote, hybrid or onsite.")
-    remote: bool | None = Field(default=None, description="Whether the posting says it is remote.")
+    remote: bool | None = Field(
+        default=None, description="Whether the posting says it is remote, by its flag or its workplace type."
+    )
     department: str | None = Field(default=None, max_length=200, description="Department name, any case.")
     employment_type: EmploymentType | None = Field(
         default=None, description="full_time, part_time, contract, temporary or intern."
     )
-    posted_after: AwareDatetime | None = Field(
+    posted_after: StorableTimestamp | None = Field(
         default=None, description="Only postings published at or after this time (ISO 8601 with a zone)."
     )
     salary_min: float | None = Field(
         default=None,
         ge=0,
-        description="Only postings whose advertised salary reaches this amount (in their own currency).",
+        description="Only postings whose advertised salary, annualised (hour x 2080, day x 260, week x 52, "
+        "month x 12), reaches this yearly amount (in their own currency; see salary_currency).",
+    )
+    salary_currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{3}$",
+        description="Only postings paying in this ISO 4217 currency (EUR, USD ...), any case.",
     )
     include_archived: bool = Field(default=False, description="Include postings that are no longer listed.")
+    sort: JobSort | None = Field(
+        default=None,
+        description="relevance (the default with q): the company q names, then matches in the title, in "
+        "department or team, in a location, in the description only, then matches older than 60 days; "
+        "newest first within each. newest (the default without q): newest first.",
+    )
     cursor: str | None = Field(default=None, max_length=500, description=CURSOR_DESCRIPTION)
     limit: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE, description=f"Page size, at most {MAX_PAGE_SIZE}.")
 
@@ -170,7 +194,10 @@ class SourceChanges(BaseModel):
 class PollRun(BaseModel):
     id: UUID
     source_id: UUID
-    status: Literal["succeeded", "failed"]
+    status: Literal["running", "succeeded", "failed"] = Field(
+        description="running from its claim until a worker records it; failed with error worker_lost "
+        "when its worker died (the retry is a run of its own)"
+    )
     complete: bool
     fetched: int
     upserted: int
@@ -179,7 +206,7 @@ class PollRun(BaseModel):
     guard: str | None = Field(default=None, description="The guard that held archiving back, if any.")
     error: ErrorInfo | None = None
     started_at: Timestamp
-    finished_at: Timestamp
+    finished_at: Timestamp | None = Field(default=None, description="null while running")
 
 
 class PollRunPage(Page[PollRun]):

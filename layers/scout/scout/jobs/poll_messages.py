@@ -6,7 +6,9 @@ and hands them to :func:`scout.jobs.polling.poll_source`.
 The worker function gathers a batch's records concurrently (``scout.batch``); a record that
 raises is reported as a batch item failure and comes back after the visibility timeout
 (then to the dead-letter queue). Only what a retry can fix raises: the store failing, or a
-message that cannot be read at all. A failed fetch is recorded and done with.
+message that cannot be read at all. A failed fetch is recorded and done with. A message
+received more than once had an attempt before that never finished (its worker died, or its
+record failed): that attempt's run is closed as failed and the retry recorded as its own.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ def fetch_deadline(settings: Settings, context: LambdaContext | None) -> float:
     return deadline
 
 
+def _receive_count(record: SQSRecord) -> int:
+    try:
+        return int(record.attributes.approximate_receive_count)
+    except (KeyError, TypeError, ValueError):
+        return 1
+
+
 async def poll_queued_source(
     record: SQSRecord, lambda_context: LambdaContext | None = None
 ) -> dict[str, Any]:
@@ -49,6 +58,7 @@ async def poll_queued_source(
             store=parts.store(),
             settings=settings,
             deadline_seconds=fetch_deadline(settings, lambda_context),
+            redelivered=_receive_count(record) > 1,
         )
     except NotFound:
         # Deleted after it was enqueued: there is nothing left to poll, so no retry either.

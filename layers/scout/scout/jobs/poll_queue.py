@@ -33,6 +33,11 @@ class PollRequest(BaseModel):
     source_id: UUID
     ats: AtsKind
     board: str = Field(min_length=1, max_length=2048)
+    # The running run the claim recorded (claim_due_polls, request_poll); the worker settles
+    # it when it syncs. Absent in messages enqueued before runs were recorded at claim time.
+    run_id: UUID | None = None
+    # Kinds with detail pages: the digest of the stored list fingerprints (scout.jobs.details).
+    list_digest: str | None = Field(default=None, max_length=64)
 
 
 class PollQueue(Protocol):
@@ -72,7 +77,7 @@ class SqsPollQueue:
         from botocore.exceptions import BotoCoreError, ClientError
 
         entries: list[SendMessageBatchRequestEntryTypeDef] = [
-            {"Id": str(position), "MessageBody": request.model_dump_json()}
+            {"Id": str(position), "MessageBody": request.model_dump_json(exclude_none=True)}
             for position, request in enumerate(group)
         ]
         try:

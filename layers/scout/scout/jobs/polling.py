@@ -3,7 +3,12 @@
 Whatever the fetch does, exactly one ``sync_source_postings`` call follows it: the postings
 of a successful fetch (``complete`` as the adapter judged it), or the error of a failed one,
 which backs the source off and changes no posting. Only the store failing (or the source
-having been deleted meanwhile, ``NotFound``) raises.
+having been deleted meanwhile, ``NotFound``) raises. Kinds with detail pages (Workday,
+SmartRecruiters) make one more call first, ``posting_fingerprints``, to learn which postings
+need their detail fetched (scout.jobs.details), unless the poll request's ``list_digest``
+already shows that the list did not change: every source needing no detail costs one round trip.
+A request claimed with a running run is synced with ``finish_source_poll``, which settles
+that run too (see the poll_resilience migration).
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import httpx
 
-from scout.errors import AtsTimeout, ScoutError
+from scout.errors import ScoutError
 from scout.jobs.boards import fetch_board
+from scout.jobs.details import KnownPosting, KnownPostings
+from scout.jobs.fetching import FetchPolicy
 from scout.jobs.models import PollRun
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.results import FetchResult
@@ -34,24 +42,55 @@ async def fetch_within(
     deadline_seconds: float,
     settings: Settings,
     client: httpx.AsyncClient | None = None,
+    known: KnownPostings | None = None,
+    known_digest: str | None = None,
+    policy: FetchPolicy | None = None,
 ) -> FetchResult:
-    """``fetch_board`` bounded as a whole (it bounds each request, not the paging)."""
-    try:
-        async with asyncio.timeout(deadline_seconds):
-            return await fetch_board(ats, board, client=client, settings=settings)
-    except TimeoutError:
-        raise AtsTimeout(f"the board did not finish answering within {deadline_seconds:g} s") from None
+    """``fetch_board`` bounded as a whole (each request is bounded too, but not the paging)."""
+    return await fetch_board(
+        ats,
+        board,
+        client=client,
+        settings=settings,
+        known=known,
+        known_digest=known_digest,
+        deadline_seconds=deadline_seconds,
+        policy=policy,
+    )
 
 
 def fetched(result: FetchResult, started_at: datetime) -> dict[str, Any]:
-    """A successful fetch in ``sync_source_postings``' format."""
+    """A successful fetch in ``sync_source_postings``' format.
+
+    Postings of kinds with detail pages also carry ``list_hash`` (their list entry's
+    fingerprint) and ``detail`` (fetched / failed / unchanged): the sync keeps a stored
+    detail for an unchanged entry and marks a failed one for a retry.
+    """
+    postings = []
+    for posting in result.postings:
+        entry = posting.model_dump(mode="json")
+        detail = result.details.get(posting.external_id)
+        if detail is not None:
+            entry["list_hash"] = result.fingerprints.get(posting.external_id)
+            entry["detail"] = detail
+        postings.append(entry)
     return {
         "status": "succeeded",
         "complete": result.complete,
-        "postings": [posting.model_dump(mode="json") for posting in result.postings],
+        "postings": postings,
         "error": None,
         "started_at": started_at.isoformat(),
     }
+
+
+def known_postings(store: Store, source_id: UUID) -> KnownPostings:
+    """What the store remembers of a source's list entries, asked only when details are due."""
+
+    async def ask() -> dict[str, KnownPosting]:
+        rows = await JobStore(store).posting_fingerprints(source_id)
+        return {external_id: KnownPosting.model_validate(row) for external_id, row in rows.items()}
+
+    return ask
 
 
 def fetch_failed(error: ScoutError, started_at: datetime) -> dict[str, Any]:
@@ -71,8 +110,14 @@ async def poll_source(
     settings: Settings,
     deadline_seconds: float | None = None,
     client: httpx.AsyncClient | None = None,
+    redelivered: bool = False,
+    policy: FetchPolicy | None = None,
 ) -> PollRun:
-    """Fetch one source's board and sync it: one store round trip. Returns the recorded run."""
+    """Fetch one source's board and sync it: one store round trip. Returns the recorded run.
+
+    ``redelivered``: the queue delivered this request before, to an attempt that did not
+    finish; its running run is closed as failed (worker_lost) and this one is recorded anew.
+    """
     started_at = datetime.now(UTC)
     try:
         result = await fetch_within(
@@ -81,6 +126,9 @@ async def poll_source(
             deadline_seconds=deadline_seconds or settings.poll_deadline_seconds,
             settings=settings,
             client=client,
+            known=known_postings(store, request.source_id),
+            known_digest=request.list_digest,
+            policy=policy,
         )
         outcome = fetched(result, started_at)
         if not result.complete:
@@ -94,7 +142,10 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
-    return await JobStore(store).sync_source_postings(request.source_id, outcome)
+    jobs = JobStore(store)
+    if request.run_id is None:
+        return await jobs.sync_source_postings(request.source_id, outcome)
+    return await jobs.finish_source_poll(request.source_id, request.run_id, outcome, retry=redelivered)
 
 
 @dataclass(frozen=True)

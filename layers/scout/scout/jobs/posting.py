@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+
+from scout.jobs.safe_html import sanitise_html
 
 AtsKind = Literal["greenhouse", "lever", "ashby", "workday", "smartrecruiters", "jsonld"]
 ATS_KINDS: tuple[AtsKind, ...] = ("greenhouse", "lever", "ashby", "workday", "smartrecruiters", "jsonld")
@@ -13,6 +15,9 @@ ATS_KINDS: tuple[AtsKind, ...] = ("greenhouse", "lever", "ashby", "workday", "sm
 WorkplaceType = Literal["remote", "hybrid", "onsite"]
 EmploymentType = Literal["full_time", "part_time", "contract", "temporary", "intern"]
 SalaryPeriod = Literal["year", "month", "week", "day", "hour"]
+
+# What one period's pay comes to over a year of full-time work (40-hour weeks, 5-day weeks).
+PERIODS_PER_YEAR: dict[str, int] = {"year": 1, "month": 12, "week": 52, "day": 260, "hour": 2080}
 
 
 class Posting(BaseModel):
@@ -39,6 +44,29 @@ class Posting(BaseModel):
     salary_max: float | None = Field(default=None, ge=0)
     salary_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     salary_period: SalaryPeriod | None = None
+    # The stated range annualised, so salaries stated per hour and per year compare like with
+    # like; derived from the four fields above on every validation, never given by an adapter.
+    salary_year_min: float | None = None
+    salary_year_max: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _annualise_salary(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        periods = PERIODS_PER_YEAR.get(data.get("salary_period") or "")
+        low, high = data.get("salary_min"), data.get("salary_max")
+        return {
+            **data,
+            "salary_year_min": _times(low, periods),
+            "salary_year_max": _times(high, periods),
+        }
+
+    @field_validator("description_html", mode="before")
+    @classmethod
+    def _safe_html(cls, value: Any) -> Any:
+        # Adapters hand over HTML that description_fields() sanitised; anything else is sanitised here.
+        return sanitise_html(value) if isinstance(value, str) else value
 
     @field_validator("posted_at", "updated_at")
     @classmethod
@@ -59,8 +87,14 @@ class Posting(BaseModel):
     def _iso_utc(self, value: datetime | None) -> str | None:
         return None if value is None else value.isoformat().replace("+00:00", "Z")
 
-    @field_serializer("salary_min", "salary_max")
+    @field_serializer("salary_min", "salary_max", "salary_year_min", "salary_year_max")
     def _whole_amounts_as_integers(self, value: float | None) -> float | int | None:
         if value is not None and value.is_integer():
             return int(value)
         return value
+
+
+def _times(amount: Any, periods: int | None) -> float | None:
+    if periods is None or isinstance(amount, bool) or not isinstance(amount, int | float):
+        return None
+    return round(float(amount) * periods, 2)

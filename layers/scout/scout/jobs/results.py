@@ -7,9 +7,11 @@ makes the result incomplete and says why in ``warnings``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -18,6 +20,12 @@ from scout.jobs.posting import AtsKind, Posting
 
 class MalformedPosting(ValueError):
     """One posting in an otherwise valid answer lacks what a posting needs (id, title)."""
+
+
+# What happened to a posting's detail page in this fetch (kinds whose lists lack the details):
+# fetched and merged, failed (the list's data kept, retried next poll), or not fetched because
+# the list entry is the one stored with an earlier detail.
+DetailState = Literal["fetched", "failed", "unchanged"]
 
 
 class FetchResult(BaseModel):
@@ -32,6 +40,11 @@ class FetchResult(BaseModel):
     reported_total: int | None = None
     pages: int = 0
     fetched_at: datetime
+    # Kinds with detail pages: each posting's list-entry fingerprint, the key its detail is
+    # fetched by, and (once details were considered) what happened to its detail.
+    fingerprints: dict[str, str] = Field(default_factory=dict)
+    detail_keys: dict[str, str] = Field(default_factory=dict)
+    details: dict[str, DetailState] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _incomplete_says_why(self) -> FetchResult:
@@ -53,6 +66,8 @@ class FetchResultBuilder:
         self._warnings: list[str] = []
         self._complete = True
         self._duplicates = 0
+        self._entry_hashes: dict[str, list[str]] = {}
+        self._detail_keys: dict[str, str] = {}
 
     def incomplete(self, reason: str) -> None:
         self._complete = False
@@ -83,6 +98,15 @@ class FetchResultBuilder:
             if posting is not None:
                 self.add(posting)
 
+    def list_entry(self, external_id: str, raw: Any, detail_key: str) -> None:
+        """Remember a list entry of a posting whose detail page holds the rest of it.
+
+        A posting listed several times (Workday repeats a requisition per location) gets one
+        fingerprint over all its entries; its detail is fetched by the first entry's key.
+        """
+        self._entry_hashes.setdefault(external_id, []).append(fingerprint(raw))
+        self._detail_keys.setdefault(external_id, detail_key)
+
     @property
     def count(self) -> int:
         return len(self._postings)
@@ -100,7 +124,19 @@ class FetchResultBuilder:
             reported_total=self.reported_total,
             pages=self.pages,
             fetched_at=self.fetched_at,
+            fingerprints={
+                external_id: hashes[0] if len(hashes) == 1 else fingerprint(sorted(hashes))
+                for external_id, hashes in self._entry_hashes.items()
+                if external_id in self._postings
+            },
+            detail_keys={key: value for key, value in self._detail_keys.items() if key in self._postings},
         )
+
+
+def fingerprint(raw: Any) -> str:
+    """A short, stable hash of a JSON value (key order does not matter)."""
+    encoded = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.blake2b(encoded.encode(), digest_size=12).hexdigest()
 
 
 def _short(exc: Exception) -> str:

@@ -32,21 +32,22 @@ async def enqueue_due_sources(
 ) -> ScheduleReport:
     """Claim due sources a page at a time and enqueue them, until none is due.
 
-    A claim leases its sources (see ``claim_due_sources``). Sources the queue does not take
-    are released at once, so they are due again on the next tick rather than after the lease.
+    A claim leases its sources and records a running run for each (see ``claim_due_polls``).
+    Polls the queue does not take are withdrawn at once, so their sources are due again on
+    the next tick rather than after the lease.
     """
     jobs = JobStore(store)
     report = ScheduleReport()
     while report.claimed < max_sources:
         limit = min(page_size, max_sources - report.claimed)
-        requests = await jobs.claim_due_sources(limit, lease_seconds)
+        requests = await jobs.claim_due_polls(limit, lease_seconds)
         if not requests:
             break
         report.claimed += len(requests)
         refused = await queue.send(requests)
         report.enqueued += len(requests) - len(refused)
         if refused:
-            report.released += await jobs.release_sources([request.source_id for request in refused])
+            report.released += await jobs.release_polls([request.run_id for request in refused])
             logger.warning("the poll queue refused sources; stopping this tick", extra=report.model_dump())
             break
         if len(requests) < limit:

@@ -122,8 +122,8 @@ async def list_runs(source_id: UUID, cursor: str | None, limit: int, *, store: S
 async def queue_poll(source_id: UUID, *, store: Store, queue: PollQueue, settings: Settings) -> PollQueued:
     """Put one source on the poll queue now, whatever its schedule."""
     jobs = JobStore(store)
-    request = await jobs.request_source_poll(source_id, settings.poll_lease_seconds)
+    request = await jobs.request_poll(source_id, settings.poll_lease_seconds)
     if await queue.send([request]):
-        await jobs.release_sources([source_id])
+        await jobs.release_polls([request.run_id])
         raise QueueUnavailable("the poll queue did not take the request; try again")
     return PollQueued(source_id=source_id)

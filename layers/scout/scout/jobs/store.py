@@ -14,6 +14,7 @@ from uuid import UUID
 from scout.cursors import (
     CompaniesPosition,
     JobsPosition,
+    RankedJobsPosition,
     RunsPosition,
     SourcesPosition,
     encode_cursor,
@@ -47,9 +48,13 @@ LIST_JOBS = sql_function(
     p_posted_after=TIMESTAMPTZ,
     p_salary_min=NUMERIC,
     p_include_archived=BOOLEAN,
+    p_sort=TEXT,
+    p_after_as_of=TIMESTAMPTZ,
+    p_after_rank=INTEGER,
     p_after_sort_at=TIMESTAMPTZ,
     p_after_id=SQL_UUID,
     p_limit=INTEGER,
+    p_salary_currency=TEXT,
 )
 GET_JOB = sql_function("get_job", p_job_id=SQL_UUID)
 LIST_COMPANIES = sql_function("list_companies", p_after_company=TEXT, p_limit=INTEGER)
@@ -70,6 +75,41 @@ CLAIM_DUE_SOURCES = sql_function(
 RELEASE_SOURCES = sql_function("release_sources", p_source_ids=JSONB)
 REQUEST_SOURCE_POLL = sql_function("request_source_poll", p_source_id=SQL_UUID, p_lease_seconds=INTEGER)
 SYNC_SOURCE_POSTINGS = sql_function("sync_source_postings", p_source_id=SQL_UUID, p_result=JSONB)
+# The claims that record a running run per poll (migration 20261206000200_poll_resilience).
+CLAIM_DUE_POLLS = sql_function(
+    "claim_due_polls", p_limit=INTEGER, p_lease_seconds=INTEGER, p_due_only=BOOLEAN
+)
+REQUEST_POLL = sql_function("request_poll", p_source_id=SQL_UUID, p_lease_seconds=INTEGER)
+RELEASE_POLLS = sql_function("release_polls", p_run_ids=JSONB)
+FINISH_SOURCE_POLL = sql_function(
+    "finish_source_poll", p_source_id=SQL_UUID, p_run_id=SQL_UUID, p_result=JSONB, p_retry=BOOLEAN
+)
+POSTING_FINGERPRINTS = sql_function("posting_fingerprints", p_source_id=SQL_UUID)
+
+
+def list_jobs_arguments(query: JobQuery, after: JobsPosition | RankedJobsPosition | None) -> dict[str, Any]:
+    """``list_jobs``' arguments for ``query`` (the search benchmark explains the same call)."""
+    ranked = after if isinstance(after, RankedJobsPosition) else None
+    return {
+        "p_q": query.q,
+        "p_company": query.company,
+        "p_ats": query.ats,
+        "p_location": query.location,
+        "p_workplace_type": query.workplace_type,
+        "p_remote": query.remote,
+        "p_department": query.department,
+        "p_employment_type": query.employment_type,
+        "p_posted_after": query.posted_after,
+        "p_salary_min": query.salary_min,
+        "p_salary_currency": query.salary_currency.upper() if query.salary_currency else None,
+        "p_include_archived": query.include_archived,
+        "p_sort": query.sort,
+        "p_after_as_of": ranked.as_of if ranked else None,
+        "p_after_rank": ranked.rank if ranked else None,
+        "p_after_sort_at": after.sort_at if after else None,
+        "p_after_id": after.id if after else None,
+        "p_limit": query.limit,
+    }
 
 
 class JobStore:
@@ -80,28 +120,13 @@ class JobStore:
 
     # ---- the public read side ----------------------------------------------------------------
 
-    async def list_jobs(self, query: JobQuery, after: JobsPosition | None) -> JobPage:
-        """One page of postings matching ``query`` after ``after``, newest first."""
-        page = await LIST_JOBS.call(
-            self._store,
-            p_q=query.q,
-            p_company=query.company,
-            p_ats=query.ats,
-            p_location=query.location,
-            p_workplace_type=query.workplace_type,
-            p_remote=query.remote,
-            p_department=query.department,
-            p_employment_type=query.employment_type,
-            p_posted_after=query.posted_after,
-            p_salary_min=query.salary_min,
-            p_include_archived=query.include_archived,
-            p_after_sort_at=after.sort_at if after else None,
-            p_after_id=after.id if after else None,
-            p_limit=query.limit,
-        )
+    async def list_jobs(self, query: JobQuery, after: JobsPosition | RankedJobsPosition | None) -> JobPage:
+        """One page of postings matching ``query`` after ``after``, by relevance or newest first."""
+        page = await LIST_JOBS.call(self._store, **list_jobs_arguments(query, after))
+        ranked = page["next"] is not None and "rank" in page["next"]
         return JobPage(
             items=[Job.model_validate(item) for item in page["items"]],
-            next_cursor=encode_cursor(JobsPosition, page["next"]),
+            next_cursor=encode_cursor(RankedJobsPosition if ranked else JobsPosition, page["next"]),
         )
 
     async def get_job(self, job_id: UUID) -> Job:
@@ -181,8 +206,44 @@ class JobStore:
         )
         return int(released["released"])
 
+    async def posting_fingerprints(self, source_id: UUID) -> dict[str, dict[str, Any]]:
+        """Each posting's list fingerprint and whether its detail is pending (scout.jobs.details)."""
+        rows: dict[str, dict[str, Any]] = await POSTING_FINGERPRINTS.call(self._store, p_source_id=source_id)
+        return rows or {}
+
     async def sync_source_postings(self, source_id: UUID, result: dict[str, Any]) -> PollRun:
         """Record one fetch (see ``scout.jobs.polling``) in one transaction; the run it made."""
         return PollRun.model_validate(
             await SYNC_SOURCE_POSTINGS.call(self._store, p_source_id=source_id, p_result=result)
+        )
+
+    async def claim_due_polls(
+        self, limit: int, lease_seconds: int, *, due_only: bool = True
+    ) -> list[PollRequest]:
+        """``claim_due_sources``, each request carrying the running run its claim recorded."""
+        claimed = await CLAIM_DUE_POLLS.call(
+            self._store, p_limit=limit, p_lease_seconds=lease_seconds, p_due_only=due_only
+        )
+        return [PollRequest.model_validate(item) for item in claimed]
+
+    async def request_poll(self, source_id: UUID, lease_seconds: int) -> PollRequest:
+        """``request_source_poll``, the request carrying the running run it recorded."""
+        leased = await REQUEST_POLL.call(self._store, p_source_id=source_id, p_lease_seconds=lease_seconds)
+        return PollRequest.model_validate(leased)
+
+    async def release_polls(self, run_ids: Sequence[UUID | None]) -> int:
+        """Withdraw claimed polls the queue did not take: their runs go, their sources are due."""
+        released = await RELEASE_POLLS.call(
+            self._store, p_run_ids=[str(run_id) for run_id in run_ids if run_id is not None]
+        )
+        return int(released["released"])
+
+    async def finish_source_poll(
+        self, source_id: UUID, run_id: UUID, result: dict[str, Any], *, retry: bool
+    ) -> PollRun:
+        """Sync a claimed poll's fetch and settle its running run (closed as lost on a retry)."""
+        return PollRun.model_validate(
+            await FINISH_SOURCE_POLL.call(
+                self._store, p_source_id=source_id, p_run_id=run_id, p_result=result, p_retry=retry
+            )
         )

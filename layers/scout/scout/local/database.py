@@ -23,7 +23,10 @@ class LocalDatabase:
         stop()
 
 
-def provide_database(root: Path, environ: Mapping[str, str]) -> LocalDatabase:
+def provide_database(
+    root: Path, environ: Mapping[str, str], log: Callable[[str], None] | None = None
+) -> LocalDatabase:
+    """``log``: watch the embedded server and restart it when it dies, saying so there."""
     url = environ.get("DATABASE_URL")
     migrations = root / MIGRATIONS_FOLDER
     if url:
@@ -36,4 +39,6 @@ def provide_database(root: Path, environ: Mapping[str, str]) -> LocalDatabase:
         return LocalDatabase(None, f"not started: no {MIGRATIONS_FOLDER} folder in this project")
     server = EmbeddedPostgres(root / EMBEDDED_DATA_FOLDER, migrations)
     dsn = server.start()
+    if log is not None:
+        server.watch(log)
     return LocalDatabase(dsn, f"embedded, data in {EMBEDDED_DATA_FOLDER}; migrations applied", server.stop)

@@ -103,7 +103,7 @@ class DevStack:
         options = self.options
         defaults = dev_defaults(self.root)
         if options.database:
-            self.database = provide_database(self.root, options.environ)
+            self.database = provide_database(self.root, options.environ, log=self.log)
         else:
             self.database = LocalDatabase(None, "not started (--no-database)")
         if template.queues or template.buckets:

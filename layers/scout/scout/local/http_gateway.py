@@ -344,6 +344,16 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
+    def _method_not_allowed(self) -> None:
+        # No route takes these; http.server would answer 501 "Unsupported method", which
+        # says the server is lacking rather than the request.
+        self.close_connection = True
+        response = gateway_message(405, "Method Not Allowed")
+        allowed = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE"
+        self._send(GatewayResponse(405, [*response.headers, ("Allow", allowed)], response.body))
+
+    do_TRACE = do_CONNECT = _method_not_allowed
+
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked()

@@ -7,9 +7,11 @@ the last process using it stops it or exits.
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scout.store.layout import EMBEDDED_DATA_FOLDER, MIGRATIONS_FOLDER, find_project_root
 from scout.store.migrations import apply_migrations
@@ -24,8 +26,11 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path, migrations_dir: Path) -> None:
         self.data_dir = data_dir
         self.migrations_dir = migrations_dir
-        self._server: object | None = None
+        self._server: Any = None  # a pgserver.PostgresServer; pgserver ships no type hints
         self._dsn: str | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.restarts = 0
 
     @property
     def dsn(self) -> str:
@@ -55,9 +60,65 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Let go of the server: it stops unless another process still uses it. Blocking."""
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=15)
+            self._watcher = None
         server, self._server, self._dsn = self._server, None, None
         if server is not None:
-            server.cleanup()  # type: ignore[attr-defined]  # pgserver ships no type hints
+            server.cleanup()
+
+    def is_running(self) -> bool:
+        """Whether the server's postmaster is alive (False when never started)."""
+        server = self._server
+        if server is None:
+            return False
+        try:
+            return bool(server.get_postmaster_info().process.is_running())
+        except Exception:  # psutil errors or a postmaster.pid being rewritten: treat as down
+            return False
+
+    def restart(self) -> str:
+        """Start the server again on the same data folder; its DSN (the same socket folder).
+
+        pgserver's start step expects its cross-process lock held, as ``get_server`` holds it.
+        """
+        server = self._server
+        if server is None:
+            raise RuntimeError("the embedded Postgres was never started")
+        with server._lock:
+            server.ensure_postgres_running()
+        dsn: str = server.get_uri()
+        self.restarts += 1
+        return dsn
+
+    def watch(self, log: Callable[[str], None], interval_seconds: float = 1.0) -> None:
+        """Check the server every ``interval_seconds`` and start it again when it has died.
+
+        For ``scout dev``: a Postgres that crashed or was stopped under the stack would leave
+        every function failing until someone noticed. Stops with :meth:`stop`.
+        """
+        if self._watcher is not None:
+            return
+        self._stopping.clear()
+
+        def keep_running() -> None:
+            while not self._stopping.wait(interval_seconds):
+                if self.is_running():
+                    continue
+                log(f"[postgres] the embedded Postgres ({self.data_dir.name}) stopped; restarting it")
+                try:
+                    dsn = self.restart()
+                except Exception as exc:  # keep watching: the next check tries again
+                    log(f"[postgres] restart failed: {exc}; trying again")
+                    continue
+                if dsn != self._dsn:
+                    log("[postgres] restarted at a different address; restart scout dev")
+                else:
+                    log("[postgres] restarted")
+
+        self._watcher = threading.Thread(target=keep_running, name="postgres watch", daemon=True)
+        self._watcher.start()
 
 
 _project_servers: dict[Path, EmbeddedPostgres] = {}

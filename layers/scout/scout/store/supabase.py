@@ -7,10 +7,11 @@ from typing import Any, cast
 import httpx
 from postgrest import APIError, AsyncPostgrestClient
 
-from scout.errors import UpstreamFailed
+from scout.errors import StoreUnavailable, UpstreamFailed
 from scout.observability import logger
 from scout.runtime import new_http_client
 from scout.store.arguments import checked_identifier, encode_arguments
+from scout.store.circuit import CircuitBreaker
 from scout.store.sqlstate import error_for
 
 
@@ -30,14 +31,20 @@ class SupabaseStore:
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
         timeout_seconds: float = 30.0,
+        connect_timeout_seconds: float = 1.0,
+        circuit: CircuitBreaker | None = None,
     ) -> None:
         if not url.startswith(("https://", "http://")):
             raise ValueError("SUPABASE_URL must be an http(s) URL")
         self.round_trips = 0
         self.closed = False
+        self.circuit = circuit or CircuitBreaker()
         self._owns_http_client = http_client is None
         self._http = http_client or new_http_client(
-            transport=transport, follow_redirects=False, timeout_seconds=timeout_seconds
+            transport=transport,
+            follow_redirects=False,
+            timeout_seconds=timeout_seconds,
+            connect_timeout_seconds=connect_timeout_seconds,
         )
         self._rest = AsyncPostgrestClient(
             f"{url.rstrip('/')}/rest/v1",
@@ -56,20 +63,30 @@ class SupabaseStore:
             raise RuntimeError("this store is closed")
         name = checked_identifier(function, "function name")
         params = encode_arguments(args)
+        self.circuit.before_call()
         self.round_trips += 1
         try:
             response = await self._rest.rpc(name, cast(dict[str, str], params)).execute()
         except APIError as exc:
             error = error_for(exc.code, exc.message, name)
+            if isinstance(error, StoreUnavailable):
+                self.circuit.record_failure()
+            else:
+                self.circuit.record_success()
             if isinstance(error, UpstreamFailed):
                 logger.warning(
                     "store call failed",
                     extra={"function": name, "code": exc.code, "error": exc.message, "detail": exc.details},
                 )
             raise error from exc
-        except httpx.HTTPError as exc:
+        except httpx.TransportError as exc:
+            self.circuit.record_failure()
             logger.warning("store unreachable", extra={"function": name, "error": repr(exc)})
+            raise StoreUnavailable("the store is unreachable; try again shortly") from exc
+        except httpx.HTTPError as exc:
+            logger.warning("store call failed", extra={"function": name, "error": repr(exc)})
             raise UpstreamFailed("the store is unreachable") from exc
+        self.circuit.record_success()
         return response.data
 
     async def aclose(self) -> None:

@@ -12,7 +12,7 @@ import httpx
 
 from scout.errors import InvalidBoard
 from scout.jobs.fetching import AtsSession
-from scout.jobs.posting import AtsKind
+from scout.jobs.posting import AtsKind, Posting
 from scout.jobs.results import FetchResult, MalformedPosting
 from scout.settings import Settings
 
@@ -25,6 +25,18 @@ class AtsAdapter:
     # The board a careers/job/API URL on this ATS's hosts belongs to, without fetching anything.
     board_from_url: Callable[[httpx.URL], str | None]
     fetch: Callable[[str, AtsSession, Settings], Awaitable[FetchResult]]
+    # Kinds whose list leaves out the description (Workday, SmartRecruiters): the posting
+    # completed from its detail page, given the board, the list's posting and its detail key.
+    fetch_detail: Callable[[str, Posting, str, AtsSession, Settings], Awaitable[Posting]] | None = None
+
+
+def merged_posting(listed: Posting, detail: dict[str, Any]) -> Posting:
+    """The list's posting with every field the detail states (not None, not empty) winning.
+
+    Validated again, so the annualised salary and the sanitised HTML follow the merged fields.
+    """
+    stated = {key: value for key, value in detail.items() if value is not None and value != []}
+    return Posting.model_validate({**listed.model_dump(), **stated})
 
 
 # Board tokens, Lever sites, Ashby names and SmartRecruiters ids are single URL path segments.

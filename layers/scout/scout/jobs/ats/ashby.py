@@ -28,7 +28,7 @@ from scout.jobs.ats.adapter import (
     required_text,
 )
 from scout.jobs.fetching import AtsSession, expect_list, expect_object
-from scout.jobs.html_text import html_to_text
+from scout.jobs.html_text import description_fields
 from scout.jobs.normalising import (
     clean_text,
     display_location,
@@ -103,8 +103,7 @@ def normalise(raw: Any, board: str) -> Posting | None:
         employment_type=parse_employment_type(job.get("employmentType")),
         posted_at=parse_timestamp(job.get("publishedAt")),
         updated_at=parse_timestamp(job.get("updatedAt")),
-        description_html=description_html,
-        description_text=html_to_text(description_html) or clean_text(job.get("descriptionPlain")),
+        **description_fields(description_html, job.get("descriptionPlain")),
         **workplace_fields(parse_workplace_type(job.get("workplaceType")), remote_flag),
         **_salary(mapping(job.get("compensation"))),
     )

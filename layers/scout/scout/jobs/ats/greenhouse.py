@@ -28,7 +28,7 @@ from scout.jobs.ats.adapter import (
     required_text,
 )
 from scout.jobs.fetching import AtsSession, expect_count, expect_list, expect_object
-from scout.jobs.html_text import html_to_text
+from scout.jobs.html_text import description_fields, html_to_text
 from scout.jobs.normalising import (
     clean_text,
     display_location,
@@ -115,6 +115,7 @@ def normalise(job: Any, board: str) -> Posting:
     locations = _locations(location_name, offices)
     department, team = _department_and_team(objects(job.get("departments")))
     url = clean_text(job.get("absolute_url"))
+    description = description_fields(content_html)
     return Posting(
         ats=KIND,
         board=board,
@@ -126,11 +127,10 @@ def normalise(job: Any, board: str) -> Posting:
         locations=locations,
         department=department,
         team=team,
-        employment_type=_employment_type(metadata, title, content_html),
+        employment_type=_employment_type(metadata, title, description["description_text"]),
         posted_at=parse_timestamp(job.get("first_published")),
         updated_at=parse_timestamp(job.get("updated_at")),
-        description_html=content_html,
-        description_text=html_to_text(content_html),
+        **description,
         **_workplace(metadata, location_name, title),
         **_salary(job, metadata),
     )
@@ -163,12 +163,12 @@ def _metadata_values(metadata: list[dict[str, Any]], name: re.Pattern[str]) -> l
     ]
 
 
-def _employment_type(metadata: list[dict[str, Any]], title: str, content_html: str | None) -> Any:
+def _employment_type(metadata: list[dict[str, Any]], title: str, content_text: str | None) -> Any:
     for _, value in _metadata_values(metadata, _EMPLOYMENT_FIELD):
         kind = parse_employment_type(value if isinstance(value, list) else str(value))
         if kind:
             return kind
-    labelled = _LABELLED_EMPLOYMENT.search(html_to_text(content_html) or "")
+    labelled = _LABELLED_EMPLOYMENT.search(content_text or "")
     return parse_employment_type(title) or (parse_employment_type(labelled.group(1)) if labelled else None)
 
 

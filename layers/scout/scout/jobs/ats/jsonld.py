@@ -24,7 +24,7 @@ import httpx
 from scout.errors import AtsError, AtsNotFound, InvalidBoard
 from scout.jobs.ats.adapter import AtsAdapter, html_or_none, mapping
 from scout.jobs.fetching import AtsSession
-from scout.jobs.html_text import html_to_text
+from scout.jobs.html_text import description_fields
 from scout.jobs.ld_json import JobPostingScan, scan_job_postings
 from scout.jobs.normalising import (
     clean_text,
@@ -193,8 +193,7 @@ def normalise(node: dict[str, Any], board: str, page_url: str, external_id: str)
         employment_type=parse_employment_type(node.get("employmentType")),
         posted_at=parse_timestamp(node.get("datePosted")),
         updated_at=parse_timestamp(node.get("dateModified")),
-        description_html=description_html,
-        description_text=html_to_text(description_html),
+        **description_fields(description_html),
         **_workplace(node),
         **_salary(node.get("baseSalary")),
     )

@@ -25,7 +25,7 @@ from scout.jobs.ats.adapter import (
     required_text,
 )
 from scout.jobs.fetching import AtsSession, Page, collect_offset_pages, expect_list, expect_object
-from scout.jobs.html_text import html_to_text
+from scout.jobs.html_text import description_fields
 from scout.jobs.normalising import (
     clean_text,
     display_location,
@@ -114,8 +114,7 @@ def normalise(raw: Any, board: str) -> Posting:
         employment_type=parse_employment_type(categories.get("commitment")),
         posted_at=parse_timestamp(posting.get("createdAt")),
         updated_at=parse_timestamp(posting.get("updatedAt")),
-        description_html=description_html,
-        description_text=html_to_text(description_html) or clean_text(posting.get("descriptionPlain")),
+        **description_fields(description_html, posting.get("descriptionPlain")),
         **workplace_fields(workplace),
         **salary_fields(
             salary.get("min"),

@@ -5,10 +5,15 @@ Quirks (developers.smartrecruiters.com, Posting API):
 - The list has no description or apply link; the public page is
   ``https://jobs.smartrecruiters.com/{company}/{posting id}``.
 - Remote is ``location.remote`` (and ``location.hybrid`` on newer accounts).
+- A posting's detail, ``GET /v1/companies/{id}/postings/{postingId}``, holds the text as
+  ``jobAd.sections`` (``companyDescription``, ``jobDescription``, ``qualifications``,
+  ``additionalInformation``, each ``{title, text}``), the ``applyUrl``, and on some accounts a
+  ``compensation`` range.
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -20,6 +25,7 @@ from scout.jobs.ats.adapter import (
     board_token,
     first_path_segment,
     mapping,
+    merged_posting,
     required_text,
 )
 from scout.jobs.fetching import (
@@ -30,10 +36,13 @@ from scout.jobs.fetching import (
     expect_list,
     expect_object,
 )
+from scout.jobs.html_text import description_fields
 from scout.jobs.normalising import (
     clean_text,
     parse_employment_type,
+    parse_salary_period,
     parse_timestamp,
+    salary_fields,
     unique_texts,
     workplace_fields,
 )
@@ -80,8 +89,15 @@ async def fetch(board: str, session: AtsSession, settings: Settings) -> FetchRes
         key=lambda raw: str(raw["id"]) if isinstance(raw, dict) and raw.get("id") else None,
         builder=builder,
         max_pages=session.policy.max_pages,
+        concurrent_after_total=True,
     )
-    builder.add_each(raws, lambda raw: normalise(raw, board))
+
+    def collect(raw: Any) -> Posting:
+        posting = normalise(raw, board)
+        builder.list_entry(posting.external_id, raw, posting.external_id)
+        return posting
+
+    builder.add_each(raws, collect)
     return builder.result()
 
 
@@ -127,4 +143,66 @@ def _workplace(place: dict[str, Any]) -> dict[str, Any]:
     return workplace_fields(None, remote if isinstance(remote, bool) else None)
 
 
-ADAPTER = AtsAdapter(kind=KIND, canonical_board=canonical_board, board_from_url=board_from_url, fetch=fetch)
+# The order the careers page shows them in; any other section follows in the answer's order.
+_SECTION_ORDER = ("companyDescription", "jobDescription", "qualifications", "additionalInformation")
+
+
+async def fetch_detail(
+    board: str, listed: Posting, posting_id: str, session: AtsSession, settings: Settings
+) -> Posting:
+    url = api_url(settings.smartrecruiters_api_url, "v1", "companies", board, "postings", posting_id)
+    detail = expect_object(await session.get_json(url), "the posting answer", KIND)
+    return merged_posting(listed, detail_fields(detail, board))
+
+
+def detail_fields(detail: dict[str, Any], board: str) -> dict[str, Any]:
+    """What the posting detail adds to, or states better than, the list entry."""
+    description_html = _sections_html(mapping(mapping(detail.get("jobAd")).get("sections")))
+    compensation = mapping(detail.get("compensation"))
+    salary = salary_fields(
+        compensation.get("min"),
+        compensation.get("max"),
+        compensation.get("currency"),
+        parse_salary_period(compensation.get("period") or compensation.get("interval")),
+    )
+    fields: dict[str, Any] = {
+        **description_fields(description_html),
+        "apply_url": clean_text(detail.get("applyUrl")),
+        "url": clean_text(detail.get("postingUrl")),
+        **(salary if salary["salary_min"] is not None else {}),
+    }
+    if detail.get("name"):
+        listed_again = normalise(detail, board)
+        fields.update(
+            {
+                key: value
+                for key, value in listed_again.model_dump().items()
+                if key in ("title", "location", "locations", "department", "employment_type", "posted_at")
+                or (key in ("workplace_type", "remote") and value is not None)
+            }
+        )
+    return fields
+
+
+def _sections_html(sections: dict[str, Any]) -> str | None:
+    names = [*_SECTION_ORDER, *(name for name in sections if name not in _SECTION_ORDER)]
+    parts: list[str] = []
+    for name in names:
+        section = mapping(sections.get(name))
+        text = section.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        title = clean_text(section.get("title"))
+        if title:
+            parts.append(f"<h3>{escape(title)}</h3>")
+        parts.append(text)
+    return "\n".join(parts) or None
+
+
+ADAPTER = AtsAdapter(
+    kind=KIND,
+    canonical_board=canonical_board,
+    board_from_url=board_from_url,
+    fetch=fetch,
+    fetch_detail=fetch_detail,
+)

@@ -14,6 +14,10 @@ Quirks (observed on public tenants; the API is undocumented):
   with ``-2``, ``-3`` ... after the requisition id in ``externalPath``; they are one job.
 - Redirects are not followed: a tenant that moved or is down for maintenance redirects to an
   HTML page, which is an error here, not data.
+- The list has no description. A posting's detail, ``GET /wday/cxs/{tenant}/{site}{externalPath}``,
+  answers ``jobPostingInfo``: ``jobDescription`` (HTML), the real ``startDate`` (the list only
+  says "Posted 30+ Days Ago"), ``timeType``, ``remoteType``, ``jobReqId``, ``location``,
+  ``additionalLocations`` and ``country``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from typing import Any, Final
 import httpx
 
 from scout.errors import InvalidBoard
-from scout.jobs.ats.adapter import AtsAdapter, api_url, looks_like_token, required_text
+from scout.jobs.ats.adapter import (
+    AtsAdapter,
+    api_url,
+    looks_like_token,
+    mapping,
+    merged_posting,
+    required_text,
+)
 from scout.jobs.fetching import (
     AtsSession,
     Page,
@@ -35,17 +46,19 @@ from scout.jobs.fetching import (
     expect_list,
     expect_object,
 )
+from scout.jobs.html_text import description_fields
 from scout.jobs.normalising import (
     clean_text,
     display_location,
     parse_employment_type,
     parse_relative_posted,
+    parse_timestamp,
     parse_workplace_type,
     unique_texts,
     workplace_fields,
 )
 from scout.jobs.posting import Posting
-from scout.jobs.results import FetchResult, FetchResultBuilder
+from scout.jobs.results import FetchResult, FetchResultBuilder, MalformedPosting
 from scout.settings import Settings
 
 KIND: Final = "workday"
@@ -55,6 +68,7 @@ _SITE_HOST = re.compile(r"^wd\d{1,3}\.myworkdaysite\.com$")
 _LOCALE = re.compile(r"^[a-z]{2}-[a-z]{2}$", re.IGNORECASE)
 _SEVERAL_LOCATIONS = re.compile(r"^\d+\s+locations?$", re.IGNORECASE)
 _REPEAT_SUFFIX = re.compile(r"^(?P<base>.+)-(?P<n>\d{1,2})$")
+_JOB_PATH = re.compile(r"^/job/(?!.*\.\.)[^?#]+$")
 
 
 @dataclass(frozen=True)
@@ -120,8 +134,7 @@ async def fetch(board: str, session: AtsSession, settings: Settings) -> FetchRes
     if workday is None:
         raise InvalidBoard(f"{board!r} is not a Workday careers URL")
     builder = FetchResultBuilder(KIND, board)
-    base_url = settings.workday_base_url or f"https://{workday.host}"
-    url = api_url(base_url, "wday", "cxs", workday.tenant, workday.site, "jobs")
+    url = api_url(_api_base(workday, settings), "wday", "cxs", workday.tenant, workday.site, "jobs")
 
     async def page_at(offset: int) -> Page:
         body = {"appliedFacets": {}, "limit": PAGE_SIZE, "offset": offset, "searchText": ""}
@@ -142,6 +155,7 @@ async def fetch(board: str, session: AtsSession, settings: Settings) -> FetchRes
         builder=builder,
         max_pages=session.policy.max_pages,
         total_on_every_page=False,
+        concurrent_after_total=True,
     )
     for posting in _collapse_repeats(raws, workday, board, builder):
         builder.add(posting)
@@ -163,6 +177,7 @@ def _collapse_repeats(
     def collect(raw: Any) -> None:
         nonlocal repeats
         posting = normalise(raw, workday, board, builder.fetched_at, listings)
+        builder.list_entry(posting.external_id, raw, raw["externalPath"])
         earlier = by_requisition.get(posting.external_id)
         if earlier is None:
             by_requisition[posting.external_id] = posting
@@ -231,4 +246,53 @@ def requisition_id(listing: str, bullet_fields: list[str], listings: set[str]) -
     return listing
 
 
-ADAPTER = AtsAdapter(kind=KIND, canonical_board=canonical_board, board_from_url=board_from_url, fetch=fetch)
+def _api_base(workday: WorkdayBoard, settings: Settings) -> str:
+    return settings.workday_base_url or f"https://{workday.host}"
+
+
+async def fetch_detail(
+    board: str, listed: Posting, external_path: str, session: AtsSession, settings: Settings
+) -> Posting:
+    """The listed posting completed from ``jobPostingInfo``, the detail winning."""
+    workday = parse_careers_url(board)
+    if workday is None:
+        raise InvalidBoard(f"{board!r} is not a Workday careers URL")
+    if not _JOB_PATH.match(external_path):
+        # The path comes from the ATS's answer: only a job path may be appended to the API URL.
+        raise MalformedPosting(f"posting has an unexpected externalPath {external_path[:80]!r}")
+    base = api_url(_api_base(workday, settings), "wday", "cxs", workday.tenant, workday.site)
+    url = base + external_path
+    data = expect_object(await session.get_json(url), "the job answer", KIND)
+    return merged_posting(
+        listed, detail_fields(expect_object(data.get("jobPostingInfo"), "jobPostingInfo", KIND))
+    )
+
+
+def detail_fields(info: dict[str, Any]) -> dict[str, Any]:
+    """The posting fields ``jobPostingInfo`` states."""
+    additional = info.get("additionalLocations")
+    country = clean_text(mapping(info.get("country")).get("descriptor"))
+    locations = unique_texts([info.get("location"), *(additional if isinstance(additional, list) else [])])
+    if not locations and country:
+        locations = [country]
+    description_html = info.get("jobDescription") if isinstance(info.get("jobDescription"), str) else None
+    workplace = parse_workplace_type(info.get("remoteType"))
+    return {
+        "title": clean_text(info.get("title")),
+        "url": clean_text(info.get("externalUrl")),
+        "locations": locations,
+        "location": display_location(locations),
+        "employment_type": parse_employment_type(info.get("timeType")),
+        "posted_at": parse_timestamp(info.get("startDate")),
+        **description_fields(description_html),
+        **(workplace_fields(workplace) if workplace else {}),
+    }
+
+
+ADAPTER = AtsAdapter(
+    kind=KIND,
+    canonical_board=canonical_board,
+    board_from_url=board_from_url,
+    fetch=fetch,
+    fetch_detail=fetch_detail,
+)
