@@ -13,6 +13,7 @@ SUITES = (
     "bench.repeated_runs",
     "bench.local_stack",
     "bench.search",
+    "bench.user_tokens",
     "bench.store_outage",
 )
 

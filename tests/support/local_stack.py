@@ -62,6 +62,8 @@ def scout_environment(**extra: str) -> dict[str, str]:
         for name, value in os.environ.items()
         if name not in ("ALLOWED_HOSTS", "DATABASE_URL", "AWS_ENDPOINT_URL", "PYTHONPATH")
         and not name.endswith("_SECRET")
+        # A developer's own Supabase project must not replace the local stack's JWKS and keys.
+        and not name.startswith("SUPABASE_")
     }
     environment["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "scout"), str(ROOT)])
     # Sample events add boards and poll them; unless a test points them at its fake ATS, the

@@ -6,7 +6,9 @@ documents them (docs.postgrest.org: "Functions as RPC", "Errors"):
 
 - the gateway's ``apikey`` header, then the ``Authorization: Bearer`` JWT, whose ``role``
   claim becomes the transaction's role (``set local role``), with the claims in
-  ``request.jwt.claims``;
+  ``request.jwt.claims``; a secret API key (``sb_secret_...``, Supabase docs "API keys") in
+  ``apikey`` runs as ``service_role`` when ``Authorization`` is absent or carries the same key,
+  and is refused when ``Authorization`` carries any other non-JWT value;
 - the function is found by name and by the JSON body's keys (every key a parameter, every
   parameter without a default present), else ``PGRST202``/404; overloads that both match
   are ``PGRST203``/300;
@@ -113,6 +115,7 @@ class PostgrestTransport(httpx.AsyncBaseTransport):
         *,
         jwt_secret: str,
         api_keys: tuple[str, ...],
+        secret_keys: tuple[str, ...] = (),
         schema: str = "public",
         max_connections: int = 10,
     ) -> None:
@@ -121,6 +124,7 @@ class PostgrestTransport(httpx.AsyncBaseTransport):
         self.last_error_code: str | None = None
         self._jwt_secret = jwt_secret
         self._api_keys = api_keys
+        self._secret_keys = secret_keys
         self._schema = schema
         self._pool = AsyncConnectionPool(
             dsn, min_size=1, max_size=max_connections, kwargs={"autocommit": True}, open=False, timeout=10
@@ -168,17 +172,22 @@ class PostgrestTransport(httpx.AsyncBaseTransport):
         api_key = request.headers.get("apikey")
         if api_key is None:
             return _gateway_error("No API key found in request")
-        if api_key not in self._api_keys:
+        if api_key not in self._api_keys and api_key not in self._secret_keys:
             return _gateway_error("Invalid API key")
         return None
 
     def _claims(self, request: httpx.Request) -> tuple[dict[str, Any], httpx.Response | None]:
         authorization = request.headers.get("authorization")
+        api_key = request.headers.get("apikey", "")
+        if api_key in self._secret_keys and authorization in (None, f"Bearer {api_key}"):
+            return {"role": "service_role"}, None
         if authorization is None:
             return {"role": "anon"}, None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return {}, _error(401, "PGRST301", "Expected a Bearer token")
+        if token.startswith("sb_"):
+            return {}, _gateway_error("Authorization carries an API key that is not the apikey header's")
         try:
             claims = jwt.decode(
                 token,

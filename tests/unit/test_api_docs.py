@@ -6,7 +6,6 @@ import base64
 import gzip
 import json
 import re
-import sys
 from types import ModuleType
 from typing import Any
 
@@ -54,7 +53,6 @@ def audit_function(scout_env: pytest.MonkeyPatch) -> ModuleType:
     scout_env.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     scout_env.setenv("SCAN_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/scans.fifo")
     scout_env.setenv("REPORTS_BUCKET", "scout-reports-test")
-    sys.modules.pop("scout.audit.api", None)
     return load_function("audit_api")
 
 

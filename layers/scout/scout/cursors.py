@@ -15,7 +15,7 @@ import json
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from scout.errors import InvalidCursor
 from scout.store.values import StorableText, StorableTimestamp
@@ -49,9 +49,9 @@ class RankedJobsPosition(Position):
     the first page was ranked at (freshness is judged against it on every page)."""
 
     list_name: str = "jobs_by_relevance"
-    as_of: AwareDatetime
+    as_of: StorableTimestamp
     rank: int
-    sort_at: AwareDatetime
+    sort_at: StorableTimestamp
     id: UUID
 
 

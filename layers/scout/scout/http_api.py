@@ -36,17 +36,27 @@ from scout.auth import Principal, Strategy, authenticate, policies
 from scout.errors import (
     ErrorBody,
     ErrorInfo,
-    Forbidden,
     NotFound,
     RateLimited,
     ScoutError,
     StoreUnavailable,
-    Unauthorized,
 )
 from scout.observability import logger
 from scout.settings import Settings
+from scout.signing_keys import SigningKeys
 
 PRINCIPAL_KEY = "principal"
+CALLER_LOG_KEYS = ("caller_strategy", "session_id", "aal")
+BEARER_DESCRIPTION = (
+    "A JWT in `Authorization: Bearer <token>`. User routes take a Supabase access token "
+    "(`session.access_token`) of the project at `SUPABASE_URL`: ES256 or RS256, verified with "
+    "the project's signing keys from `$SUPABASE_URL/auth/v1/.well-known/jwks.json` (or "
+    "`SUPABASE_JWKS_URL`), `iss` `$SUPABASE_URL/auth/v1`, `aud` and `role` `authenticated`; "
+    "HS256 with the legacy JWT secret only where `SUPABASE_JWT_SECRET` is set. Supabase API keys "
+    "(`sb_publishable_...`, `sb_secret_...`) are not bearer tokens. Admin and service routes "
+    "take scout's own HS256 tokens. 401 `unauthorized` for a missing or refused token; 503 "
+    "`auth_unavailable` when the signing keys cannot be fetched and none are cached."
+)
 # Far deeper than any body a route takes; a hostile body is refused before validation walks it.
 MAX_BODY_DEPTH = 32
 # 38 digits hold any integer or decimal a route takes (a salary, a limit) with room to spare.
@@ -60,7 +70,7 @@ def _security_schemes() -> dict[str, Any]:
     # on the first request, so they load then.
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    return {"bearer": HTTPBearer(bearerFormat="JWT")}
+    return {"bearer": HTTPBearer(bearerFormat="JWT", description=BEARER_DESCRIPTION)}
 
 
 ERROR_SCHEMA_REF = "#/components/schemas/Error"  # ErrorBody, put there by scout.cli.openapi
@@ -220,7 +230,7 @@ def _describe_validation(exc: RequestValidationError) -> str:
 class ScoutHttpApi(APIGatewayHttpResolver):
     """One resolver per API function, configured from the validated settings."""
 
-    def __init__(self, settings: Settings, *, title: str) -> None:
+    def __init__(self, settings: Settings, *, title: str, signing_keys: SigningKeys | None = None) -> None:
         cors = (
             CORSConfig(
                 allow_origin=settings.allowed_origins[0],
@@ -237,7 +247,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         self.settings = settings
         self._allowed_hosts = frozenset(settings.allowed_hosts)
         self._body_problem: str | None = None  # why this request's body was refused
-        self._policies = policies(settings)
+        self._policies = policies(settings, signing_keys=signing_keys)
         self.configure_openapi(
             title=title,
             version=__version__,
@@ -288,12 +298,20 @@ class ScoutHttpApi(APIGatewayHttpResolver):
         return requires(*strategies)
 
     def _authenticate(self, strategies: tuple[Strategy, ...]) -> Principal:
-        return authenticate(
+        # Cleared first, so a warm environment never logs the previous caller's session.
+        logger.remove_keys(list(CALLER_LOG_KEYS))
+        principal = authenticate(
             self.current_event.headers.get("authorization"),
             strategies,
             self._policies,
             leeway_seconds=self.settings.jwt_leeway_seconds,
         )
+        logger.append_keys(
+            caller_strategy=principal.strategy.value,
+            session_id=principal.session_id,
+            aal=principal.assurance_level,
+        )
+        return principal
 
     def principal(self) -> Principal:
         return _principal_in(self.context)
@@ -319,7 +337,7 @@ class ScoutHttpApi(APIGatewayHttpResolver):
             if strategies:
                 try:
                     self._authenticate(strategies)
-                except (Unauthorized, Forbidden) as refused:
+                except ScoutError as refused:  # 401, 403, or 503 when the signing keys are out of reach
                     return self._scout_error(refused)
         return error_response(400, "invalid_request", self._body_problem or _describe_validation(exc))
 
@@ -383,7 +401,7 @@ class ScoutRoutes(APIGatewayHttpRouter):
 
     def resolver(self, settings: Settings) -> ScoutHttpApi:
         served = self._served
-        if served is None or served[0] != settings:
+        if served is None or served[0] is not settings:
             api = ScoutHttpApi(settings, title=self.title)
             for router in self._routers:
                 api.include_router(router)

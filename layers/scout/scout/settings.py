@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     admin_token_issuer: str = Field(default="scout-admin", validation_alias="ADMIN_TOKEN_ISSUER")
     service_token_issuer: str = Field(default="scout-service", validation_alias="SERVICE_TOKEN_ISSUER")
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=60, validation_alias="JWT_LEEWAY_SECONDS")
+    # Where the project publishes the public keys of its asymmetric signing keys; unset means
+    # Supabase's own path under SUPABASE_URL (see jwks_url).
+    supabase_jwks_url: str | None = Field(default=None, validation_alias="SUPABASE_JWKS_URL")
+    # Supabase anonymous sign-ins yield role "authenticated" with is_anonymous true: refused
+    # unless the product wants such users to scan.
+    allow_anonymous_users: bool = Field(default=False, validation_alias="ALLOW_ANONYMOUS_USERS")
 
     # Egress (SSRF) policy: the only way to let a non-global address through.
     egress_allow: CommaList = Field(default=(), validation_alias="SCOUT_EGRESS_ALLOW")
@@ -52,6 +58,9 @@ class Settings(BaseSettings):
     store: Literal["postgres", "supabase"] = Field(default="postgres", validation_alias="SCOUT_STORE")
     database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
     supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
+    # The store's credential: the project's secret API key (sb_secret_...), or the legacy
+    # service_role JWT for projects that have not moved to the new API keys.
+    supabase_secret_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_SECRET_KEY")
     supabase_service_role_key: SecretStr | None = Field(
         default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
     )
@@ -138,19 +147,44 @@ class Settings(BaseSettings):
             parse_allow_entry(entry)
         return tuple(entry.lower() for entry in value)
 
-    @field_validator("supabase_url")
+    @field_validator("supabase_url", "supabase_jwks_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://<project>.supabase.co")
         return value
 
+    @field_validator("supabase_secret_key")
+    @classmethod
+    def _secret_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # A publishable key (or a JWT) here would run the store as a browser would: refuse it.
+        if value is not None and not value.get_secret_value().startswith("sb_secret_"):
+            raise ValueError("must be the project's secret API key (sb_secret_...)")
+        return value
+
     @model_validator(mode="after")
     def _store_configured(self) -> Settings:
         # DATABASE_URL may be missing: the local runner fills it in (embedded Postgres).
-        if self.store == "supabase" and (self.supabase_url is None or self.supabase_service_role_key is None):
-            raise ValueError("SCOUT_STORE=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY")
+        if self.store == "supabase" and (self.supabase_url is None or self.supabase_store_key is None):
+            raise ValueError(
+                "SCOUT_STORE=supabase needs SUPABASE_URL and SUPABASE_SECRET_KEY "
+                "(or the legacy SUPABASE_SERVICE_ROLE_KEY)"
+            )
         return self
+
+    @property
+    def jwks_url(self) -> str | None:
+        """The JWKS of user tokens: SUPABASE_JWKS_URL, else Supabase's path under SUPABASE_URL."""
+        if self.supabase_jwks_url:
+            return self.supabase_jwks_url
+        if self.supabase_url:
+            return f"{self.supabase_url.rstrip('/')}/auth/v1/.well-known/jwks.json"
+        return None
+
+    @property
+    def supabase_store_key(self) -> SecretStr | None:
+        """The ``supabase`` store's API key: the secret key, else the legacy service_role key."""
+        return self.supabase_secret_key or self.supabase_service_role_key
 
     @field_validator("supabase_jwt_secret", "admin_session_secret", "service_token_secret")
     @classmethod

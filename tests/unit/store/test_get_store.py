@@ -52,5 +52,5 @@ def test_postgres_without_a_database_url_is_a_configuration_error() -> None:
 
 
 def test_supabase_settings_without_the_key_fail_when_parsed() -> None:
-    with pytest.raises(ValueError, match="needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"):
+    with pytest.raises(ValueError, match="needs SUPABASE_URL and SUPABASE_SECRET_KEY"):
         _settings(SCOUT_STORE="supabase", SUPABASE_URL="https://project.supabase.co")

@@ -51,6 +51,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     token.add_argument("--strategy", required=True, choices=[strategy.value for strategy in Strategy])
     token.add_argument("--sub", required=True, help="the token's subject")
     token.add_argument("--ttl", type=_ttl, default=3600, metavar="S", help="lifetime in seconds (3600)")
+    token.add_argument(
+        "--alg",
+        choices=["ES256", "HS256"],
+        default=None,
+        help="user tokens: ES256 with the development signing key (default), or HS256 with the "
+        "legacy SUPABASE_JWT_SECRET; admin and service tokens are always HS256",
+    )
+    token.add_argument(
+        "--rotate",
+        action="store_true",
+        help="user tokens: make a new current signing key (the earlier ones keep verifying) and sign with it",
+    )
     token.set_defaults(func=run_token)
 
 
@@ -177,7 +189,17 @@ def run_token(args: argparse.Namespace) -> int:
 
     root = find_project_root(Path.cwd())
     strategy = Strategy(args.strategy)
+    asymmetric = strategy is Strategy.USER and args.alg != "HS256"
+    if not asymmetric and (args.rotate or args.alg == "ES256"):
+        print("scout token: --rotate and --alg ES256 are for user tokens signed with ES256", file=sys.stderr)
+        return 2
     policy = policies(token_settings(root))[strategy]
+    if asymmetric:
+        from scout.local.dev_signing_keys import current_signing_key, rotate_signing_key
+
+        key = rotate_signing_key(root) if args.rotate else current_signing_key(root)
+        print(mint(policy, args.sub, ttl_seconds=args.ttl, signing_key=key))
+        return 0
     if policy.secret is None:
         variable = {
             Strategy.USER: "SUPABASE_JWT_SECRET",

@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-import idna
-
 from scout.egress.addresses import IPAddress
 from scout.errors import InvalidUrl
 
@@ -76,6 +74,10 @@ def _percent_decode(text: str) -> str:
 
 def _domain_to_ascii(domain: str) -> str:
     """UTS #46 ToASCII with the URL Standard's options (non-transitional, no STD3 rules)."""
+    # Imported with the first host to parse, not with the settings that validate the allow
+    # list (idna's tables are a few percent of an API function's cold start).
+    import idna
+
     try:
         mapped = idna.uts46_remap(domain, std3_rules=False, transitional=False)
     except idna.IDNAError:
@@ -90,6 +92,8 @@ def _domain_to_ascii(domain: str) -> str:
 
 
 def _label_to_ascii(label: str) -> str:
+    import idna
+
     try:
         if label.isascii():
             if label.startswith("xn--"):

@@ -62,24 +62,33 @@ def ensure_dev_secrets(root: Path) -> dict[str, str]:
         return current
     generated = {name: current.get(name) or secrets.token_urlsafe(48) for name in SECRET_VARIABLES}
     path = secrets_path(root)
+    # Completing a file that lacks a secret replaces it; two first runs at once must agree on
+    # one set, so the first to create the file wins and the other reads it.
+    if not write_private_json(path, generated, replace=path.exists()):
+        return read_dev_secrets(root)
+    return generated
+
+
+def write_private_json(path: Path, document: object, *, replace: bool) -> bool:
+    """Write ``document`` to ``path`` (mode 0600) whole; False when ``replace`` is off and the
+    file already exists (another process created it first)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(generated, handle, indent=2)
-        handle.write("\n")
     try:
-        if path.exists():
-            os.replace(temporary, path)  # completing a file that lacks a secret
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2)
+            handle.write("\n")
+        if replace:
+            os.replace(temporary, path)  # readers see the old file or the new one, never half
         else:
-            # Two first runs at once must agree on one set: the first to link wins.
             os.link(temporary, path)
     except FileExistsError:
-        return read_dev_secrets(root)
+        return False
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-    return generated
+    return True
 
 
 def _make_private(path: Path) -> None:

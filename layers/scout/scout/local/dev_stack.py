@@ -22,6 +22,13 @@ from typing import Any, TextIO
 from scout.local.aws_endpoint import LocalAwsEndpoint, create_resources
 from scout.local.database import LocalDatabase, provide_database
 from scout.local.dev_settings import DEV_ALLOWED_HOSTS, dev_defaults, secrets_path
+from scout.local.dev_signing_keys import (
+    JWKS_PATH,
+    current_signing_key,
+    public_jwks,
+    served_jwks_default,
+    signing_keys_path,
+)
 from scout.local.environment import (
     DEFAULT_REGION,
     EnvironmentSources,
@@ -92,7 +99,15 @@ class DevStack:
         env_file = read_env_file(options.env_file)
         parameter_values(template, options.parameter_overrides)  # bad overrides stop us here, not later
         self.template = template
-        self.gateway = HttpGateway(LOOPBACK, options.port, template.routes, self._invoke, self.log)
+        root = self.root
+        self.gateway = HttpGateway(
+            LOOPBACK,
+            options.port,
+            template.routes,
+            self._invoke,
+            self.log,
+            documents={JWKS_PATH: lambda: public_jwks(root)},
+        )
         try:
             self._start_services(template, env_file)
         except BaseException:
@@ -102,6 +117,9 @@ class DevStack:
     def _start_services(self, template: Template, env_file: dict[str, dict[str, str]]) -> None:
         options = self.options
         defaults = dev_defaults(self.root)
+        current_signing_key(self.root)  # made once, so the JWKS is never empty
+        assert self.gateway is not None
+        defaults.update(served_jwks_default(self.gateway.url, options.environ, *env_file.values()))
         if options.database:
             self.database = provide_database(self.root, options.environ, log=self.log)
         else:
@@ -245,9 +263,12 @@ class DevStack:
         hosts = self.options.environ.get("ALLOWED_HOSTS") or f"{DEV_ALLOWED_HOSTS} (dev default)"
         kept = _relative(secrets_path(self.root), self.root)
         lines.append(f"  Settings   ALLOWED_HOSTS={hosts}; dev secrets in {kept}")
+        signing = _relative(signing_keys_path(self.root), self.root)
+        lines.append(f"  JWKS       {url}{JWKS_PATH} (user tokens: ES256, keys in {signing})")
         lines.append(
             "  Token      scout token --strategy admin --sub you@example.com   (also: user, service)"
         )
+        lines.append("             scout token --strategy user --sub you [--alg HS256 | --rotate]")
         mint_command = "$(scout token --strategy admin --sub dev)"
         lines.append(f'             curl -H "Authorization: Bearer {mint_command}" {url}/...')
         lines += [f"  Warning    {warning}" for warning in template.warnings]

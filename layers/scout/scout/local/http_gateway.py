@@ -35,6 +35,9 @@ MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
               "application/x-www-form-urlencoded", "+json", "+xml")  # fmt: skip
 Invoke = Callable[[str, dict[str, Any]], Invocation]
+# Documents the gateway itself serves on GET, by path, ahead of the template's routes (the
+# development JWKS, which a Supabase project serves beside its API).
+LocalDocuments = dict[str, Callable[[], Any]]
 
 
 class PortInUse(OSError):
@@ -239,8 +242,10 @@ class HttpGateway(ThreadingHTTPServer):
         routes: tuple[Route, ...] | list[Route],
         invoke: Invoke,
         log: LogSink | None = None,
+        documents: LocalDocuments | None = None,
     ) -> None:
         self.routes = RouteTable(routes)
+        self.documents = documents or {}
         self.invoke = invoke
         self.log = log or (lambda line: None)
         self._in_flight = 0
@@ -294,6 +299,10 @@ class HttpGateway(ThreadingHTTPServer):
 
     def _serve(self, request: IncomingRequest) -> GatewayResponse:
         path = request.target.partition("?")[0]
+        document = self.documents.get(path) if request.method in ("GET", "HEAD") else None
+        if document is not None:
+            body = json.dumps(document()).encode()
+            return GatewayResponse(200, [("Content-Type", "application/json")], body)
         match = self.routes.match(request.method, path)
         request_id = _request_id()
         if match is None:

@@ -28,10 +28,11 @@ def get_store(settings: Settings) -> Store:
 
 def _store_factory(settings: Settings) -> tuple[str, Callable[[], Store]]:
     if settings.store == "supabase":
-        if settings.supabase_url is None or settings.supabase_service_role_key is None:
-            raise RuntimeError("SCOUT_STORE=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY")
+        store_key = settings.supabase_store_key
+        if settings.supabase_url is None or store_key is None:
+            raise RuntimeError("SCOUT_STORE=supabase needs SUPABASE_URL and SUPABASE_SECRET_KEY")
         url = settings.supabase_url
-        key = settings.supabase_service_role_key.get_secret_value()
+        key = store_key.get_secret_value()
 
         def supabase() -> Store:
             # Imported here so the Postgres path never loads the PostgREST client (cold start).

@@ -14,9 +14,17 @@ from scout.store.arguments import checked_identifier, encode_arguments
 from scout.store.circuit import CircuitBreaker
 from scout.store.sqlstate import error_for
 
+SECRET_KEY_PREFIX = "sb_secret_"  # noqa: S105 - the prefix of Supabase secret keys, not a secret
+
 
 class SupabaseStore:
-    """Calls SQL functions as PostgREST ``rpc`` with the service-role key.
+    """Calls SQL functions as PostgREST ``rpc`` with the project's secret API key.
+
+    ``api_key`` is the secret key (``sb_secret_...``) or, for a project not yet on the new
+    API keys, the legacy service_role JWT. Supabase's gateway reads either from ``apikey``.
+    A secret key is not a JWT: in ``Authorization`` it is accepted only as the same value as
+    ``apikey`` (Supabase docs, "API keys"), and adds nothing there, so it is sent in ``apikey``
+    alone. The legacy key is a JWT and also goes in ``Authorization``, as it always has.
 
     One call is one ``POST /rest/v1/rpc/{function}``: PostgREST runs the function in its
     own transaction. ``transport`` or ``http_client`` replace the network (tests); a client
@@ -26,7 +34,7 @@ class SupabaseStore:
     def __init__(
         self,
         url: str,
-        service_role_key: str,
+        api_key: str,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -46,14 +54,12 @@ class SupabaseStore:
             timeout_seconds=timeout_seconds,
             connect_timeout_seconds=connect_timeout_seconds,
         )
+        headers = {"apikey": api_key, "Accept": "application/json", "Content-Type": "application/json"}
+        if not api_key.startswith(SECRET_KEY_PREFIX):
+            headers["Authorization"] = f"Bearer {api_key}"
         self._rest = AsyncPostgrestClient(
             f"{url.rstrip('/')}/rest/v1",
-            headers={
-                "apikey": service_role_key,
-                "Authorization": f"Bearer {service_role_key}",
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-            },
+            headers=headers,
             http_client=self._http,
             retry_enabled=False,  # a call is not idempotent; failures surface as UpstreamFailed
         )
