@@ -10,6 +10,7 @@ SUITES = (
     "bench.polling",
     "bench.posting_cpu",
     "bench.scanning",
+    "bench.repeated_runs",
     "bench.local_stack",
     "bench.search",
     "bench.user_tokens",

@@ -111,3 +111,38 @@ def test_a_private_address_not_allowed_is_refused_before_queueing(dev: Any, user
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "blocked_target"
+
+
+def test_budgets_history_and_a_diff_over_http(dev: Any, user_token: str, page_url: str) -> None:
+    with httpx.Client(
+        base_url=dev.url, headers={"Authorization": f"Bearer {user_token}"}, timeout=30
+    ) as client:
+        # Given the product page (an image without alt text and an unlabelled input: two
+        # critical violations), scanned against a budget it holds and then one it misses
+        held = client.post("/scans", json={"url": page_url, "budget": {"axe": {"critical": 2}}})
+        assert held.status_code == 202, held.text
+        first = wait_until_finished(client, held.json()["id"])
+        missed = client.post("/scans", json={"url": page_url, "runs": 2, "budget": {"axe": {"critical": 0}}})
+        assert missed.status_code == 202, missed.text
+        second = wait_until_finished(client, missed.json()["id"])
+
+        # Then the first passed its budget and the second failed it, naming the limit
+        assert first["status"] == second["status"] == "succeeded", (second["error"], dev.output[-4000:])
+        assert first["budget"] == {"passed": True, "failures": []}
+        assert second["budget"]["passed"] is False
+        critical = second["axe"]["counts"]["critical"]
+        assert [(f["kind"], f["key"], f["actual"]) for f in second["budget"]["failures"]] == [
+            ("axe", "critical", critical)
+        ]
+        assert len(second["lighthouse"]["runs"]) == 2
+
+        # And the page's history lists both, newest first, with their verdicts
+        history = client.get("/history", params={"url": page_url}).json()
+        assert [item["id"] for item in history["items"][:2]] == [second["id"], first["id"]]
+        assert [item["budget"]["passed"] for item in history["items"][:2]] == [False, True]
+
+        # And the second scan's diff is against the first: the same violation is still there
+        diff = client.get(f"/scans/{second['id']}/diff").json()
+        assert diff["against_id"] == first["id"]
+        assert "image-alt" in {violation["id"] for violation in diff["axe"]["still"]}
+        assert diff["axe"]["new"] == []

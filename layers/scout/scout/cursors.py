@@ -1,4 +1,4 @@
-"""Opaque keyset cursors for every list (jobs, companies, sources, runs, scans): the position
+"""Opaque keyset cursors for every list (jobs, companies, sources, runs, scans, history): the position
 after a page's last item, for ``?cursor=``.
 
 A list's SQL function answers ``next``, the sort key of the last item it returned. The API
@@ -74,6 +74,12 @@ class RunsPosition(Position):
 
 class ScansPosition(Position):
     list_name: str = "scans"
+    created_at: StorableTimestamp
+    id: UUID
+
+
+class HistoryPosition(Position):
+    list_name: str = "history"
     created_at: StorableTimestamp
     id: UUID
 

@@ -114,6 +114,15 @@ class Dependencies:
 
         return RateLimit(self.settings.scan_rate_limit, self.settings.scan_rate_window_seconds)
 
+    def scan_max_runs(self) -> int:
+        """Lighthouse runs one attempt of the scan worker can hold (POST /scans refuses more)."""
+        from scout.audit.scan_processing import runs_that_fit
+
+        return runs_that_fit(
+            worker_timeout_seconds=self.settings.scan_worker_timeout_seconds,
+            lighthouse_timeout_seconds=self.settings.lighthouse_timeout_seconds,
+        )
+
     def scanner(self) -> Scanner:
         """The scan engine over this process's pooled browser, Lighthouse worker and egress guard.
 

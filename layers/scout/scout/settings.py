@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # keep it below the scan queue's maxReceiveCount so the scan ends before the message
     # would go to the dead-letter queue.
     scan_max_attempts: int = Field(default=4, ge=1, le=100, validation_alias="SCAN_MAX_ATTEMPTS")
+    # The scan worker function's Timeout (template.yaml): POST /scans refuses more Lighthouse
+    # runs than one attempt of that length can hold.
+    scan_worker_timeout_seconds: int = Field(
+        default=900, ge=30, le=900, validation_alias="SCAN_WORKER_TIMEOUT_SECONDS"
+    )
 
     # ATS base URLs: scheme and host only; adapters add the documented paths.
     greenhouse_api_url: str = Field(

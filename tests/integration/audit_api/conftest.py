@@ -14,10 +14,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from scout import runtime
+from scout import deps, runtime
 from scout.audit import scans
 from scout.audit.artifacts import S3ArtifactStore
+from scout.audit.scan_processing import WorkOutcome, handle_scan_message
 from scout.audit.scan_queue import SqsScanQueue
+from scout.deps import Dependencies
 from scout.store.postgres import PostgresStore
 from tests.support.audit_fakes import public_policy
 from tests.support.functions import load_function
@@ -123,3 +125,35 @@ def audit_function(
         egress_policy=public_policy(),
     ):
         yield module
+
+
+@pytest.fixture
+def engine(audit_env: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The real engine behind the real egress guard, which lets loopback through only here."""
+    from scout.audit.egress_gate import GuardedEgress
+    from scout.audit.engine import ScanEngine
+    from scout.egress.policy import EgressPolicy
+
+    gate = GuardedEgress(EgressPolicy(allow=["127.0.0.1"]))
+
+    async def build() -> Any:
+        return ScanEngine.with_own_browsers(deps.settings(), egress=gate)
+
+    scan_engine = runtime.run(build())
+    try:
+        yield scan_engine
+    finally:
+        runtime.run(scan_engine.aclose())
+        runtime.run(gate.aclose())
+
+
+def process_message(
+    store: PostgresStore, engine: Any, aws: LocalAws, body: str, *, remaining_millis: int = 119_000
+) -> WorkOutcome:
+    parts = Dependencies(
+        deps.settings(),
+        store=store,
+        scanner=engine,
+        artifacts=S3ArtifactStore(aws.bucket, link_seconds=300, client=aws.s3),
+    )
+    return handle_scan_message(body, remaining_millis=remaining_millis, parts=parts)

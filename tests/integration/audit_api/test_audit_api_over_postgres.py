@@ -10,31 +10,16 @@ from uuid import UUID
 import httpx
 import pytest
 
-from scout import deps, runtime
+from scout import runtime
 from scout.audit.artifacts import S3ArtifactStore
-from scout.auth import Strategy, mint, policies
+from scout.auth import Strategy
 from scout.store.postgres import PostgresStore
+from tests.integration.audit_api.calls import call, get, post, token
 from tests.integration.audit_api.conftest import LocalAws
 from tests.support.functions import ROOT
-from tests.support.http_events import http_event, json_body
+from tests.support.http_events import json_body
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-
-
-class FakeLambdaContext:
-    function_name = "AuditApiFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:AuditApiFunction"
-    aws_request_id = "req-1"
-
-
-def token(strategy: Strategy = Strategy.USER, subject: str = "user-1") -> str:
-    return mint(policies(deps.settings())[strategy], subject)
-
-
-def call(function: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = function.handler(event, FakeLambdaContext())
-    return response
 
 
 def post_scan(
@@ -44,15 +29,7 @@ def post_scan(
     key: str | None = None,
     subject: str = "user-1",
 ) -> dict[str, Any]:
-    headers = {"Idempotency-Key": key} if key else None
-    event = http_event("POST", "/scans", body={"url": url}, headers=headers, token=token(subject=subject))
-    return call(function, event)
-
-
-def get(
-    function: ModuleType, path: str, *, as_token: str, query: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return call(function, http_event("GET", path, token=as_token, query=query))
+    return post(function, {"url": url}, subject=subject, key=key)
 
 
 def test_a_posted_scan_is_stored_as_queued_and_sent_grouped_by_its_host(

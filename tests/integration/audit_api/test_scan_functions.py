@@ -29,7 +29,11 @@ async def create(
     key: str | None = None,
     limit: int | None = 10,
     window: int = HOUR,
+    runs: int | None = None,
+    budget_limits: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    # Left out unless given: callers from before runs and budgets existed send neither.
+    asked = {"p_runs": runs, "p_budget_limits": budget_limits}
     outcome: dict[str, Any] = await store.call(
         "create_scan",
         p_owner=owner,
@@ -39,6 +43,7 @@ async def create(
         p_idempotency_key=key,
         p_rate_limit=limit,
         p_rate_window_seconds=window,
+        **{name: value for name, value in asked.items() if value is not None},
     )
     return outcome
 

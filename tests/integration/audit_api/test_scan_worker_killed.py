@@ -18,6 +18,7 @@ from uuid import UUID
 
 import psycopg
 
+from scout.audit.budget import Budget
 from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.audit.scan_processing import process_scan
 from scout.store import Store
@@ -32,7 +33,7 @@ from scout.audit.scan_processing import process_scan
 from scout.store.postgres import PostgresStore
 
 class HangingScanner:
-    async def scan(self, url, device):
+    async def scan(self, url, device, *, runs=1, budget=None):
         print("scanning", flush=True)
         await asyncio.sleep(3600)
 
@@ -47,7 +48,9 @@ LEASE_SECONDS = 1
 
 
 class FinishingScanner:
-    async def scan(self, url: str, device: str) -> ScanOutcome:
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         result = ScanResult(
             url=url,
             final_url=url,

@@ -13,12 +13,10 @@ import httpx
 import pytest
 
 from scout import deps, runtime
-from scout.audit.artifacts import S3ArtifactStore
-from scout.audit.scan_processing import RETRIED_ERROR_CODES, WorkOutcome, handle_scan_message
+from scout.audit.scan_processing import RETRIED_ERROR_CODES
 from scout.auth import Strategy, mint, policies
-from scout.deps import Dependencies
 from scout.store.postgres import PostgresStore
-from tests.integration.audit_api.conftest import LocalAws
+from tests.integration.audit_api.conftest import LocalAws, process_message
 from tests.support.audit_pages import product_site
 from tests.support.http_events import http_event, json_body
 
@@ -36,36 +34,6 @@ class FakeLambdaContext:
 def site() -> Iterator[str]:
     with product_site() as url:
         yield url
-
-
-@pytest.fixture
-def engine(audit_env: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The real engine behind the real egress guard, which lets loopback through only here."""
-    from scout.audit.egress_gate import GuardedEgress
-    from scout.audit.engine import ScanEngine
-    from scout.egress.policy import EgressPolicy
-
-    gate = GuardedEgress(EgressPolicy(allow=["127.0.0.1"]))
-
-    async def build() -> Any:
-        return ScanEngine.with_own_browsers(deps.settings(), egress=gate)
-
-    scan_engine = runtime.run(build())
-    try:
-        yield scan_engine
-    finally:
-        runtime.run(scan_engine.aclose())
-        runtime.run(gate.aclose())
-
-
-def process_message(store: PostgresStore, engine: Any, aws: LocalAws, body: str) -> WorkOutcome:
-    parts = Dependencies(
-        deps.settings(),
-        store=store,
-        scanner=engine,
-        artifacts=S3ArtifactStore(aws.bucket, link_seconds=300, client=aws.s3),
-    )
-    return handle_scan_message(body, remaining_millis=119_000, parts=parts)
 
 
 def user_token() -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
 from scout.audit.axe import summarize_axe
+from scout.audit.budget import Budget, evaluate_budget
 from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.cli import build_parser
 from scout.cli.audit import scan_command
@@ -20,11 +22,17 @@ class ScriptedEngine:
     def __init__(self, *results: ScanResult) -> None:
         self.results = list(results)
         self.scans: list[tuple[str, str]] = []
+        self.runs: list[int] = []
         self.closed = False
 
-    async def scan(self, url: str, device: str) -> ScanOutcome:
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         self.scans.append((url, device))
+        self.runs.append(runs)
         scanned = self.results.pop(0).model_copy(update={"device": device})
+        if budget is not None:
+            scanned = scanned.model_copy(update={"budget": evaluate_budget(budget, scanned)})
         return ScanOutcome(result=scanned, artifacts=ScanArtifacts(screenshot_png=b"\x89PNG"))
 
     async def aclose(self) -> None:
@@ -115,3 +123,72 @@ def test_repeat_must_be_a_positive_whole_number(repeat: str, capsys: pytest.Capt
         build_parser().parse_args(["scan", "https://shop.example/", "--repeat", repeat])
     assert exited.value.code == 2
     assert "--repeat" in capsys.readouterr().err
+
+
+def budget_file(tmp_path: Path, budget: dict[str, object]) -> str:
+    path = tmp_path / "budget.json"
+    path.write_text(json.dumps(budget))
+    return str(path)
+
+
+def test_a_budget_that_holds_exits_0_and_says_passed(tmp_path: Path) -> None:
+    budget = budget_file(tmp_path, {"axe": {"critical": 1}})
+    status, output = run(["scan", "https://shop.example/", "--budget", budget], ScriptedEngine(result()))
+    assert status == 0
+    assert "budget      passed" in output
+
+
+def test_a_budget_that_fails_exits_1_and_prints_each_failure(tmp_path: Path) -> None:
+    budget = budget_file(tmp_path, {"axe": {"critical": 0}})
+    status, output = run(["scan", "https://shop.example/", "--budget", budget], ScriptedEngine(result()))
+    assert status == 1
+    assert "budget      FAILED (1)" in output
+    assert "- axe.critical: 1 (limit 0)" in output
+
+
+def test_a_failed_scan_with_a_budget_exits_2(tmp_path: Path) -> None:
+    error = ErrorInfo(code="dns_failed", message="The website's name could not be found.")
+    budget = budget_file(tmp_path, {"axe": {"critical": 0}})
+    status, _ = run(
+        ["scan", "https://nowhere.example/", "--budget", budget],
+        ScriptedEngine(result("failed", error=error)),
+    )
+    assert status == 2
+
+
+def test_a_budget_failure_shows_in_the_json_result(tmp_path: Path) -> None:
+    budget = budget_file(tmp_path, {"axe": {"critical": 0}})
+    status, output = run(
+        ["scan", "https://shop.example/", "--json", "--budget", budget], ScriptedEngine(result())
+    )
+    assert status == 1
+    assert json.loads(output)["budget"] == {
+        "passed": False,
+        "failures": [{"kind": "axe", "key": "critical", "limit": 0, "actual": 1}],
+    }
+
+
+def test_a_budget_file_with_an_unknown_key_is_refused_by_name_before_any_scan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = ScriptedEngine(result())
+    status, _ = run(
+        ["scan", "https://shop.example/", "--budget", budget_file(tmp_path, {"axe": {"severe": 0}})], engine
+    )
+    assert status == 2
+    assert "axe.severe" in capsys.readouterr().err
+    assert engine.scans == []
+
+
+def test_runs_are_passed_to_the_engine() -> None:
+    engine = ScriptedEngine(result())
+    status, _ = run(["scan", "https://shop.example/", "--runs", "3"], engine)
+    assert (status, engine.runs) == (0, [3])
+
+
+@pytest.mark.parametrize("runs", ["0", "6"])
+def test_runs_must_be_one_to_five(runs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["scan", "https://shop.example/", "--runs", runs])
+    assert exited.value.code == 2
+    assert "--runs" in capsys.readouterr().err

@@ -33,15 +33,18 @@ async def create(
     url: str = "https://example.com/",
     principal: Principal = USER,
     key: str | None = None,
+    request: scans.ScanRequest | None = None,
+    max_runs: int = scans.MAX_RUNS,
 ) -> scans.Created:
     return await scans.create_scan(
-        scans.ScanRequest(url=url, device="desktop"),
+        request or scans.ScanRequest(url=url, device="desktop"),
         principal,
         idempotency_key=key,
         store=store,
         queue=queue,
         policy=public_policy(),
         rate_limit=LIMIT,
+        max_runs=max_runs,
     )
 
 
@@ -85,11 +88,36 @@ async def test_a_new_scan_is_stored_with_the_normalised_url_and_sent_with_its_ho
         "p_idempotency_key": "key-1",
         "p_rate_limit": 3,
         "p_rate_window_seconds": 3600,
+        "p_runs": 1,
+        "p_budget_limits": None,
     }
     # And the scan went on the queue with its host as the message group
     assert queue.sent == [(UUID(scan_row()["id"]), "example.com")]
     assert created.replayed is False
     assert created.scan.status == "queued"
+
+
+async def test_runs_and_budget_are_stored_with_the_scan() -> None:
+    store = ScriptedStore({"create_scan": {"outcome": "created", "scan": scan_row(runs=3)}})
+    request = scans.ScanRequest.model_validate(
+        {"url": "https://example.com/", "runs": 3, "budget": {"axe": {"critical": 0}}}
+    )
+    await create(store, RecordingQueue(), request=request)
+    [args] = store.called("create_scan")
+    assert (args["p_runs"], args["p_budget_limits"]) == (
+        3,
+        {"scores": {}, "metrics": {}, "axe": {"critical": 0}},
+    )
+
+
+async def test_more_runs_than_the_worker_can_hold_are_refused_before_anything_is_stored() -> None:
+    store, queue = ScriptedStore({}), RecordingQueue()
+    request = scans.ScanRequest(url="https://example.com/", runs=4)
+    with pytest.raises(BadRequest) as refused:
+        await create(store, queue, request=request, max_runs=1)
+    assert refused.value.code == "too_many_runs"
+    assert "at most one run fits" in refused.value.message
+    assert (store.called("create_scan"), queue.sent) == ([], [])
 
 
 async def test_a_service_creates_scans_as_itself_without_a_rate_limit() -> None:

@@ -110,8 +110,22 @@ def test_audit_api_may_send_to_the_queue_and_read_the_bucket_only(resources: dic
     policy_names = [next(iter(policy)) for policy in api["Policies"]]
     assert sorted(policy_names) == ["S3ReadPolicy", "SQSSendMessagePolicy"]
     routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in api["Events"].values()}
-    assert routes == {("POST", "/scans"), ("GET", "/scans"), ("GET", "/scans/{scan_id}")}
+    assert routes == {
+        ("POST", "/scans"),
+        ("GET", "/scans"),
+        ("GET", "/scans/{scan_id}"),
+        ("GET", "/scans/{scan_id}/diff"),
+        ("GET", "/history"),
+    }
     assert api["Environment"]["Variables"]["SCAN_QUEUE_URL"] == {"!Ref": "ScanQueue"}
+
+
+def test_audit_api_knows_the_scan_workers_timeout_it_fits_runs_into(resources: dict[str, Any]) -> None:
+    # Given the audit API, which refuses more Lighthouse runs than one worker attempt holds
+    api = properties(resources, "AuditApiFunction")
+    worker = properties(resources, "ScanWorkerFunction")
+    # Then the worker timeout it reckons with is the worker's own
+    assert int(api["Environment"]["Variables"]["SCAN_WORKER_TIMEOUT_SECONDS"]) == worker["Timeout"]
 
 
 def test_scan_worker_may_write_the_bucket_only(resources: dict[str, Any]) -> None:

@@ -18,8 +18,15 @@ from uuid import UUID
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
+from scout.audit.budget import Budget
 from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
-from scout.audit.scan_processing import ScanAttemptFailed, handle_scan_message, lease_seconds, process_scan
+from scout.audit.scan_processing import (
+    ScanAttemptFailed,
+    handle_scan_message,
+    lease_seconds,
+    process_scan,
+    runs_that_fit,
+)
 from scout.deps import Dependencies
 from scout.errors import ErrorInfo
 from scout.settings import Settings
@@ -38,9 +45,13 @@ class FakeScanner:
         self.outcome = outcome
         self.failure = failure
         self.scanned: list[tuple[str, str]] = []
+        self.asked: list[tuple[int, Budget | None]] = []
 
-    async def scan(self, url: str, device: str) -> ScanOutcome:
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         self.scanned.append((url, device))
+        self.asked.append((runs, budget))
         if self.failure is not None:
             raise self.failure
         assert self.outcome is not None
@@ -100,6 +111,43 @@ async def test_a_claimed_scan_is_scanned_its_artifacts_uploaded_and_its_result_s
     assert [item["name"] for item in finish["p_artifacts"]] == ["screenshot.png", "axe.json"]
     assert finish["p_artifacts"][0]["size_bytes"] == len(PNG)
     assert (done.outcome, done.status) == ("finished", "succeeded")
+
+
+async def test_the_runs_and_budget_a_scan_asked_for_reach_the_engine() -> None:
+    # Given a claimed scan that asked for three runs and a budget
+    limits = {"scores": {"performance": 0.9}, "metrics": {}, "axe": {"serious": 0}}
+    claim = {
+        "outcome": "claimed",
+        "scan": scan_row(status="running", attempts=1, runs=3, budget_limits=limits),
+    }
+    scanner = FakeScanner(outcome())
+    # When the worker processes it
+    await run(finishing_store(claim), scanner)
+    # Then the engine was asked for exactly those
+    [(runs, budget)] = scanner.asked
+    assert runs == 3
+    assert budget == Budget.model_validate(limits)
+
+
+async def test_a_scan_stored_before_runs_and_budgets_is_one_run_without_a_budget() -> None:
+    row = scan_row(status="running", attempts=1)
+    del row["runs"], row["budget_limits"]
+    scanner = FakeScanner(outcome())
+    await run(finishing_store({"outcome": "claimed", "scan": row}), scanner)
+    assert scanner.asked == [(1, None)]
+
+
+@pytest.mark.parametrize(
+    ("worker_timeout", "lighthouse_timeout", "fits"),
+    [(900, 120, 5), (300, 120, 2), (180, 120, 1), (100, 120, 0), (900, 60, 5)],
+)
+def test_runs_fit_one_attempt_when_each_may_take_its_whole_lighthouse_timeout(
+    worker_timeout: int, lighthouse_timeout: int, fits: int
+) -> None:
+    assert (
+        runs_that_fit(worker_timeout_seconds=worker_timeout, lighthouse_timeout_seconds=lighthouse_timeout)
+        == fits
+    )
 
 
 async def test_the_claim_holds_for_the_invocations_remaining_time_plus_a_margin() -> None:
@@ -196,7 +244,9 @@ async def test_a_result_from_an_attempt_that_was_taken_over_is_dropped() -> None
 
 
 class HangingScanner:
-    async def scan(self, url: str, device: str) -> ScanOutcome:
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 

@@ -1,7 +1,9 @@
-"""The audit function's HTTP API: POST /scans, GET /scans, GET /scans/{scan_id}.
+"""The audit function's HTTP API: POST /scans, GET /scans, GET /scans/{scan_id},
+GET /scans/{scan_id}/diff and GET /history.
 
 Each route authenticates (user or service token), calls one function of
-:mod:`scout.audit.scans` on the process's event loop, and shapes the response. This module
+:mod:`scout.audit.scans` or :mod:`scout.audit.history` on the process's event loop, and
+shapes the response. This module
 stays light for the API's cold start: no Playwright, no scan engine.
 """
 
@@ -16,9 +18,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import deps, runtime
 from scout.api_docs import docs_router
-from scout.audit import scans
+from scout.audit import history, scans
+from scout.audit.diffs import DEFAULT_REGRESSION_THRESHOLD, ScanDiff
 from scout.audit.models import Scan, ScanDetail, ScanPage, ScanRequest
+from scout.audit.result import Device
 from scout.auth import Strategy
+from scout.egress.urls import MAX_URL_LENGTH
 from scout.http_api import BEARER, ScoutRoutes, error_answers
 from scout.observability import metrics
 from scout.settings import Settings
@@ -43,6 +48,7 @@ def check_configuration(settings: Settings) -> None:
 
 
 _ERROR_DESCRIPTIONS = {
+    400: "Invalid request (the message names the field)",
     401: "Missing, invalid or expired token",
     404: "No such scan (or not yours)",
     409: "The Idempotency-Key was used for a different request",
@@ -79,7 +85,7 @@ IdempotencyKey = Annotated[
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses={202: _QUEUED, **error_answers(_ERROR_DESCRIPTIONS, 401, 409, 429, 502)},
+    responses={202: _QUEUED, **error_answers(_ERROR_DESCRIPTIONS, 400, 401, 409, 429, 502)},
 )
 def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) -> Response[Scan]:
     parts = deps.current()
@@ -92,6 +98,7 @@ def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) ->
             queue=parts.scan_queue(),
             policy=parts.egress_policy(),
             rate_limit=parts.scan_rate_limit(),
+            max_runs=parts.scan_max_runs(),
         )
     )
     headers = {"Location": f"/scans/{created.scan.id}"}
@@ -148,4 +155,57 @@ def get_scan(scan_id: str) -> ScanDetail:
     parts = deps.current()
     return runtime.run(
         scans.get_scan(scan_id, app.principal(), store=parts.store(), artifacts=parts.artifacts())
+    )
+
+
+_DIFF_ERRORS = {
+    **_ERROR_DESCRIPTIONS,
+    404: "No such scan (or not yours), or no earlier finished scan of its page and device",
+    409: "One of the two scans has not finished with results",
+}
+
+
+@app.get(
+    "/scans/<scan_id>/diff",
+    summary="What changed since an earlier scan of the same page: deltas, axe violations, regressions",
+    tags=["audit"],
+    security=BEARER,
+    middlewares=[scan_readers],
+    responses=error_answers(_DIFF_ERRORS, 400, 401, 404, 409, 502),
+)
+def diff_scan(
+    scan_id: str,
+    against: Annotated[
+        str | None,
+        Query(description="The scan to compare with (default: your previous finished scan of the page)"),
+    ] = None,
+    threshold: Annotated[
+        float, Query(ge=0, le=1, description="A score drop beyond this (0-1) is a regression")
+    ] = DEFAULT_REGRESSION_THRESHOLD,
+) -> ScanDiff:
+    return runtime.run(
+        history.diff_scan(
+            scan_id, app.principal(), store=deps.current().store(), against=against, threshold=threshold
+        )
+    )
+
+
+@app.get(
+    "/history",
+    summary="Your scans of one page on one device, newest first",
+    tags=["audit"],
+    security=BEARER,
+    middlewares=[scan_readers],
+    responses=error_answers(_ERROR_DESCRIPTIONS, 400, 401, 502),
+)
+def scan_history(
+    url: Annotated[str, Query(min_length=1, max_length=MAX_URL_LENGTH, description="The page")],
+    device: Annotated[Device, Query(description="The emulated device of the scans")] = "mobile",
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
+) -> history.HistoryPage:
+    return runtime.run(
+        history.scan_history(
+            url, device, app.principal(), store=deps.current().store(), cursor=cursor, limit=limit
+        )
     )

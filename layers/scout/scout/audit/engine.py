@@ -7,7 +7,10 @@ in production they are the execution environment's pooled ones, built by :mod:`s
 and all routed through the one egress guard.
 
 Lighthouse and the browser half run concurrently and fail independently: one failing gives
-a ``partial`` result, both failing a ``failed`` one.
+a ``partial`` result, both failing a ``failed`` one. With ``runs`` above one, Lighthouse runs
+that many times one after another in the same warm worker while axe runs once; the result
+reports the median run (``scout.audit.repeated_runs``). With a ``budget``, the result carries
+its verdict (``scout.audit.budget``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from typing import TYPE_CHECKING, TypeVar, get_args
 
 from scout.audit.axe import AxeScript
 from scout.audit.browser_pool import BrowserPool
+from scout.audit.budget import Budget, evaluate_budget
 from scout.audit.devices import DEVICES
 from scout.audit.egress_gate import EgressGate
 from scout.audit.lighthouse import LighthouseRun, LighthouseWorker
 from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
+from scout.audit.repeated_runs import NumberedRun, report_runs
 from scout.audit.result import (
+    MAX_RUNS,
     Device,
     FinishedStatus,
     LighthouseSummary,
@@ -41,7 +47,15 @@ from scout.observability import logger
 if TYPE_CHECKING:
     from scout.settings import Settings
 
-_Part = TypeVar("_Part", LighthouseRun, PageAudit)
+
+@dataclass(frozen=True)
+class _LighthouseRuns:
+    runs: list[NumberedRun]
+    # Sentences about runs after the first that failed and were left out.
+    warnings: list[str]
+
+
+_Part = TypeVar("_Part", _LighthouseRuns, PageAudit)
 
 
 @dataclass(frozen=True)
@@ -112,9 +126,13 @@ class ScanEngine:
         """Launch the browser and start the Lighthouse worker ahead of the first scan."""
         await asyncio.gather(self._browser_pool.browser(), self._lighthouse.start())
 
-    async def scan(self, url: str, device: Device = "mobile") -> ScanOutcome:
+    async def scan(
+        self, url: str, device: Device = "mobile", *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
         if device not in get_args(Device):
             raise ValueError(f"device must be one of {', '.join(get_args(Device))}, not {device!r}")
+        if not 1 <= runs <= MAX_RUNS:
+            raise ValueError(f"runs must be between 1 and {MAX_RUNS}, not {runs}")
         started = time.perf_counter()
         try:
             target = await self._egress.check(url)
@@ -129,7 +147,7 @@ class ScanEngine:
         progress = PageProgress()
         lighthouse_ms: list[int] = []
         lighthouse_outcome, page_outcome = await asyncio.gather(
-            self._run_lighthouse(target, device, lighthouse_ms),
+            self._run_lighthouse(target, device, runs, lighthouse_ms),
             audit_page(
                 target,
                 DEVICES[device],
@@ -145,14 +163,19 @@ class ScanEngine:
             ),
             return_exceptions=True,
         )
-        lighthouse_run, lighthouse_failure = _split(lighthouse_outcome, LighthouseRun, "lighthouse")
+        lighthouse_runs, lighthouse_failure = _split(lighthouse_outcome, _LighthouseRuns, "lighthouse")
         page, page_failure = _split(page_outcome, PageAudit, "browser")
         status: FinishedStatus = ScanStatus.SUCCEEDED
         if lighthouse_failure and page_failure:
             status = ScanStatus.FAILED
         elif lighthouse_failure or page_failure:
             status = ScanStatus.PARTIAL
-        lighthouse_summary = lighthouse_run.summary.to_result() if lighthouse_run else None
+        lighthouse_run: LighthouseRun | None = None
+        lighthouse_summary: LighthouseSummary | None = None
+        if lighthouse_runs is not None:
+            lighthouse_run, lighthouse_summary = report_runs(
+                lighthouse_runs.runs, warnings=lighthouse_runs.warnings
+            )
         final_url = progress.final_url or (lighthouse_summary.final_url if lighthouse_summary else None)
         result = _result(
             url,
@@ -169,6 +192,8 @@ class ScanEngine:
                 axe_ms=progress.axe_ms,
             ),
         )
+        if budget is not None:
+            result = result.model_copy(update={"budget": evaluate_budget(budget, result)})
         artifacts = ScanArtifacts(
             screenshot_png=page.screenshot_png if page else None,
             lighthouse_html=lighthouse_run.report_html if lighthouse_run else None,
@@ -183,14 +208,35 @@ class ScanEngine:
         for part in owned:
             await part.aclose()
 
-    async def _run_lighthouse(self, url: str, device: Device, elapsed: list[int]) -> LighthouseRun:
+    async def _run_lighthouse(
+        self, url: str, device: Device, runs: int, elapsed: list[int]
+    ) -> _LighthouseRuns:
+        """``runs`` runs one after another; a first run that fails fails them all.
+
+        A page that fails Lighthouse once (a timeout, an HTTP error) would fail it each time,
+        so the scan does not spend the rest of its time repeating that. A later run that
+        fails is left out with a warning: the runs before it still measured the page.
+        """
         started = time.perf_counter()
+        finished: list[NumberedRun] = []
+        warnings: list[str] = []
         try:
-            return await self._lighthouse.run(
-                url,
-                device,
-                max_wait_for_load_ms=round(self._options.navigation_timeout_seconds * 1000),
-            )
+            for number in range(1, runs + 1):
+                try:
+                    run = await self._lighthouse.run(
+                        url,
+                        device,
+                        max_wait_for_load_ms=round(self._options.navigation_timeout_seconds * 1000),
+                    )
+                except ScanFailure as failure:
+                    if not finished:
+                        raise
+                    warnings.append(
+                        f"Lighthouse run {number} of {runs} failed and is left out: {failure.message}"
+                    )
+                    continue
+                finished.append(NumberedRun(number, run))
+            return _LighthouseRuns(finished, warnings)
         finally:
             elapsed.append(_ms(started))
 

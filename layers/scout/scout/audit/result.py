@@ -34,6 +34,8 @@ FinishedStatus = Literal[ScanStatus.SUCCEEDED, ScanStatus.PARTIAL, ScanStatus.FA
 Impact = Literal["critical", "serious", "moderate", "minor"]
 
 IMPACTS: tuple[Impact, ...] = ("critical", "serious", "moderate", "minor")
+# Lighthouse runs one scan may ask for (the median of up to five, as Lighthouse advises).
+MAX_RUNS = 5
 
 
 class _Frozen(BaseModel):
@@ -60,18 +62,46 @@ class LighthouseMetrics(_Frozen):
     time_to_interactive_ms: float | None = None
 
 
+# The key lab metrics by Lighthouse audit id (as budgets, runs and diffs name them), and the
+# LighthouseMetrics field that holds each.
+KEY_METRICS: dict[str, str] = {
+    "first-contentful-paint": "first_contentful_paint_ms",
+    "largest-contentful-paint": "largest_contentful_paint_ms",
+    "total-blocking-time": "total_blocking_time_ms",
+    "cumulative-layout-shift": "cumulative_layout_shift",
+    "speed-index": "speed_index_ms",
+}
+
+
 class LighthouseTiming(_Frozen):
     # Lighthouse's own measure of its run (lhr.timing.total), for comparing run strategies.
     total_ms: float | None
 
 
+class LighthouseRunRecord(_Frozen):
+    """One of a scan's Lighthouse runs: its scores (0-100) and key metrics (by audit id)."""
+
+    run: int = Field(description="1 for the first run of the scan")
+    scores: LighthouseScores
+    metrics: dict[str, float | None] = Field(
+        description="first-contentful-paint, largest-contentful-paint, total-blocking-time, speed-index "
+        "(ms) and cumulative-layout-shift (unitless)"
+    )
+
+
 class LighthouseSummary(_Frozen):
+    """The reported run (the median one when there were several) and every run's numbers."""
+
     scores: LighthouseScores
     metrics: LighthouseMetrics
     timing: LighthouseTiming
     lighthouse_version: str
     final_url: str | None
     warnings: list[str] = Field(default_factory=list)
+    median_run: int = Field(
+        default=1, description="The run whose report this is (its performance score is the median)"
+    )
+    runs: list[LighthouseRunRecord] = Field(default_factory=list)
 
 
 class AxeNode(_Frozen):
@@ -101,6 +131,18 @@ class AxeSummary(_Frozen):
     counts: AxeCounts
 
 
+class BudgetFailure(_Frozen):
+    kind: Literal["scores", "metrics", "axe"]
+    key: str = Field(description="performance, largest-contentful-paint, serious, ...")
+    limit: float
+    actual: float | None = Field(description="null when the scan could not measure it")
+
+
+class BudgetVerdict(_Frozen):
+    passed: bool
+    failures: list[BudgetFailure]
+
+
 class Timings(_Frozen):
     total_ms: int
     navigation_ms: int | None = None
@@ -117,9 +159,14 @@ class ScanResult(_Frozen):
     lighthouse: LighthouseSummary | None
     axe: AxeSummary | None
     timings: Timings
+    # Only when the scan was asked to hold a budget and measured something to hold it to.
+    budget: BudgetVerdict | None = None
 
     def to_json_dict(self) -> dict[str, object]:
-        return self.model_dump(mode="json", by_alias=True)
+        # A scan asked to hold no budget says nothing about one.
+        return self.model_dump(
+            mode="json", by_alias=True, exclude={"budget"} if self.budget is None else None
+        )
 
 
 @dataclass(frozen=True)

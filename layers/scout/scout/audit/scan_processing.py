@@ -27,7 +27,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from scout import runtime
 from scout.audit.artifacts import ArtifactBody, ArtifactStore, StoredArtifact
-from scout.audit.result import Device, ScanOutcome
+from scout.audit.budget import Budget
+from scout.audit.result import MAX_RUNS, Device, ScanOutcome
 from scout.audit.scan_queue import scan_id_of
 from scout.audit.store import GaveUp, ScanStore, Skipped, Superseded
 from scout.observability import logger, metrics
@@ -49,7 +50,9 @@ DEADLINE_MARGIN_SECONDS = 10
 class Scanner(Protocol):
     """The scan engine's interface (``scout.audit.engine.ScanEngine``)."""
 
-    async def scan(self, url: str, device: Device) -> ScanOutcome: ...
+    async def scan(
+        self, url: str, device: Device, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome: ...
 
 
 class ScanAttemptFailed(Exception):
@@ -63,6 +66,17 @@ class WorkOutcome:
     outcome: Literal["finished", "skipped", "gave_up", "superseded"]
     status: str | None = None
     reason: str | None = None
+
+
+def runs_that_fit(*, worker_timeout_seconds: float, lighthouse_timeout_seconds: float) -> int:
+    """How many Lighthouse runs one attempt can hold, each allowed its full timeout.
+
+    The runs go one after another (the page audit beside the first), so an attempt needs
+    room for all of them before it gives up ahead of the function's timeout; asking for more
+    would end in a killed attempt and retries that cannot succeed either.
+    """
+    usable = worker_timeout_seconds - DEADLINE_MARGIN_SECONDS
+    return max(0, min(MAX_RUNS, math.floor(usable / lighthouse_timeout_seconds)))
 
 
 def lease_seconds(remaining_millis: int) -> int:
@@ -96,7 +110,12 @@ async def process_scan(
     attempt = scan.attempts
     log_context["attempt"] = str(attempt)
     logger.info("scan started", extra={**log_context, "url": scan.url, "device": scan.device})
-    outcome = await scanner.scan(scan.url, scan.device)
+    outcome = await scanner.scan(
+        scan.url,
+        scan.device,
+        runs=scan.runs,
+        budget=Budget.model_validate(scan.budget_limits) if scan.budget_limits else None,
+    )
     result = outcome.result
     error_code = getattr(result.error, "code", None)
     if result.status == "failed" and error_code in RETRIED_ERROR_CODES and attempt < max_attempts:

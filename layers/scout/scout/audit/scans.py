@@ -16,7 +16,7 @@ from uuid import UUID
 
 from scout.audit.artifacts import ArtifactLink, ArtifactStore
 from scout.audit.models import ArtifactOut, Scan, ScanDetail, ScanPage, ScanRequest
-from scout.audit.result import ScanStatus
+from scout.audit.result import MAX_RUNS, ScanStatus
 from scout.audit.scan_queue import ScanQueue
 from scout.audit.store import KeyReused, RateLimitReached, ScanReplayed, ScanStore
 from scout.auth import Principal, Strategy
@@ -72,14 +72,17 @@ async def create_scan(
     queue: ScanQueue,
     policy: EgressPolicy,
     rate_limit: RateLimit,
+    max_runs: int = MAX_RUNS,
 ) -> Created:
     """Check the target, record the scan as queued and put it on the queue.
 
     The same Idempotency-Key with the same request gives the same scan (sent to the queue
     again while it is still queued; the queue drops the duplicate); with another request it
-    is refused. Users are rate limited; services are not.
+    is refused. Users are rate limited; services are not. More runs than ``max_runs`` (what
+    one attempt of the scan worker can hold) are refused.
     """
     key = _checked_idempotency_key(idempotency_key)
+    _check_runs(request.runs, max_runs)
     # Raises InvalidUrl, BlockedTarget or DnsFailed: refused before anything is stored.
     target = await check_target_url(request.url, policy)
     limited = principal.strategy is Strategy.USER
@@ -91,6 +94,8 @@ async def create_scan(
         idempotency_key=key,
         rate_limit=rate_limit.scans if limited else None,
         rate_window_seconds=rate_limit.window_seconds,
+        runs=request.runs,
+        budget_limits=request.budget.limits() if request.budget else None,
     )
     if isinstance(outcome, RateLimitReached):
         retry_after = outcome.retry_after_seconds
@@ -101,8 +106,8 @@ async def create_scan(
         )
     if isinstance(outcome, KeyReused):
         raise Conflict(
-            f"This Idempotency-Key was already used for scan {outcome.scan_id} with a different url "
-            "or device. Use a new key for a new scan.",
+            f"This Idempotency-Key was already used for scan {outcome.scan_id} with a different url, "
+            "device, runs or budget. Use a new key for a new scan.",
             code="idempotency_key_reused",
         )
     scan = outcome.scan
@@ -118,7 +123,7 @@ async def get_scan(
     scan_id: str, principal: Principal, *, store: Store, artifacts: ArtifactStore
 ) -> ScanDetail:
     """One scan with fresh artifact links; another owner's scan is reported as missing."""
-    stored = await ScanStore(store).get_scan(_scan_uuid(scan_id), _readable_by(principal))
+    stored = await ScanStore(store).get_scan(scan_uuid(scan_id), _readable_by(principal))
     links = await artifacts.links(stored.artifacts)
     return ScanDetail.model_validate(
         {**stored.model_dump(exclude={"artifacts"}), "artifacts": [_artifact_out(link) for link in links]}
@@ -154,6 +159,16 @@ async def _send(queue: ScanQueue, scan: Scan, host: str, *, store: Store, discar
         ) from exc
 
 
+def _check_runs(runs: int, max_runs: int) -> None:
+    if runs > max_runs:
+        fits = {0: "no run fits", 1: "at most one run fits"}.get(max_runs, f"at most {max_runs} runs fit")
+        raise BadRequest(
+            f"runs: {runs} Lighthouse runs cannot finish within the scan worker's time limit; "
+            f"{fits}. Ask for fewer runs.",
+            code="too_many_runs",
+        )
+
+
 def _checked_idempotency_key(key: str | None) -> str | None:
     if key is None:
         return None
@@ -165,7 +180,7 @@ def _checked_idempotency_key(key: str | None) -> str | None:
     return key
 
 
-def _scan_uuid(scan_id: str) -> UUID:
+def scan_uuid(scan_id: str) -> UUID:
     try:
         return UUID(scan_id)
     except ValueError:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator
 from scout.audit.artifacts import StoredArtifact
 from scout.audit.models import Scan, ScanFindings, ScanPage, ScanSummary
 from scout.audit.result import Device
-from scout.cursors import ScansPosition, encode_cursor
+from scout.cursors import HistoryPosition, ScansPosition, encode_cursor
 from scout.store.functions import INTEGER, JSONB, TEXT, TIMESTAMPTZ, sql_function
 from scout.store.functions import UUID as SQL_UUID
 from scout.store.protocol import Store
@@ -31,6 +31,8 @@ CREATE_SCAN = sql_function(
     p_idempotency_key=TEXT,
     p_rate_limit=INTEGER,
     p_rate_window_seconds=INTEGER,
+    p_runs=INTEGER,
+    p_budget_limits=JSONB,
 )
 DISCARD_QUEUED_SCAN = sql_function("discard_queued_scan", p_scan_id=SQL_UUID)
 GET_SCAN = sql_function("get_scan", p_scan_id=SQL_UUID, p_owner=TEXT)
@@ -41,6 +43,16 @@ CLAIM_SCAN = sql_function("claim_scan", p_scan_id=SQL_UUID, p_lease_seconds=INTE
 FINISH_SCAN = sql_function(
     "finish_scan", p_scan_id=SQL_UUID, p_attempt=INTEGER, p_result=JSONB, p_artifacts=JSONB
 )
+SCAN_HISTORY = sql_function(
+    "scan_history",
+    p_owner=TEXT,
+    p_page_url=TEXT,
+    p_device=TEXT,
+    p_limit=INTEGER,
+    p_after_created_at=TIMESTAMPTZ,
+    p_after_id=SQL_UUID,
+)
+SCAN_DIFF_PAIR = sql_function("scan_diff_pair", p_scan_id=SQL_UUID, p_owner=TEXT, p_against=SQL_UUID)
 
 
 # ---- create_scan ---------------------------------------------------------------------------
@@ -78,6 +90,9 @@ class ClaimedScan(BaseModel):
     url: str
     device: Device
     attempts: int
+    # Absent from rows written before runs and budgets existed.
+    runs: int = 1
+    budget_limits: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,8 @@ class ScanStore:
         idempotency_key: str | None,
         rate_limit: int | None,
         rate_window_seconds: int,
+        runs: int = 1,
+        budget_limits: dict[str, Any] | None = None,
     ) -> ScanCreated | ScanReplayed | RateLimitReached | KeyReused:
         """Record a queued scan, unless the key replays one or the owner is over ``rate_limit``.
 
@@ -148,6 +165,8 @@ class ScanStore:
             p_idempotency_key=idempotency_key,
             p_rate_limit=rate_limit,
             p_rate_window_seconds=rate_window_seconds,
+            p_runs=runs,
+            p_budget_limits=budget_limits,
         )
         outcome = answer["outcome"]
         if outcome == "created":
@@ -218,6 +237,28 @@ class ScanStore:
         if outcome == "superseded":
             return Superseded()
         raise _unknown(FINISH_SCAN.name, answer)
+
+    async def scan_history(
+        self, owner: str, page_url: str, device: Device, after: HistoryPosition | None, limit: int
+    ) -> dict[str, Any]:
+        """One page of ``owner``'s scans of ``page_url`` on ``device``: ``{items, next}``."""
+        page: dict[str, Any] = await SCAN_HISTORY.call(
+            self._store,
+            p_owner=owner,
+            p_page_url=page_url,
+            p_device=device,
+            p_limit=limit,
+            p_after_created_at=after.created_at if after else None,
+            p_after_id=after.id if after else None,
+        )
+        return page
+
+    async def scan_diff_pair(
+        self, scan_id: UUID, owner: str | None, against: UUID | None
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A scan and the scan it is compared with (None: no earlier finished one)."""
+        pair = await SCAN_DIFF_PAIR.call(self._store, p_scan_id=scan_id, p_owner=owner, p_against=against)
+        return pair["scan"], pair["against"]
 
 
 def _unknown(function: str, answer: Any) -> RuntimeError:

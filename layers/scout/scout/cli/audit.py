@@ -2,7 +2,9 @@
 
 All scans of one command share one event loop and so one browser and one Lighthouse
 worker; with ``--repeat`` the scans after the first show what a warm execution environment
-costs.
+costs. ``--runs N`` runs Lighthouse N times per scan and reports the median run;
+``--budget FILE`` judges each scan against a budget (the JSON of POST /scans' ``budget``),
+for a CI job: exit 1 when a budget fails, 2 when a scan failed, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from scout import runtime
 
 if TYPE_CHECKING:
+    from scout.audit.budget import Budget
     from scout.audit.engine import ScanEngine
     from scout.audit.result import ScanOutcome, ScanResult
 
@@ -40,6 +43,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--repeat", type=_positive_int, default=1, metavar="N", help="scan N times (the later scans are warm)"
     )
     parser.add_argument(
+        "--runs",
+        type=_run_count,
+        default=1,
+        metavar="N",
+        help="Lighthouse runs per scan (1-5); the median-performance run is reported",
+    )
+    parser.add_argument(
+        "--budget",
+        type=Path,
+        metavar="FILE",
+        help="a JSON budget {scores, metrics, axe}; exit 1 when a scan fails it, 2 when a scan failed",
+    )
+    parser.add_argument(
         "--artifacts",
         type=Path,
         metavar="DIR",
@@ -51,25 +67,38 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def scan_command(
     args: argparse.Namespace, *, engine_factory: EngineFactory | None = None, out: TextIO | None = None
 ) -> int:
-    """Exit status 0 when no scan failed outright (partial counts as done), 1 otherwise."""
+    """Exit status 0 when no scan failed outright (partial counts as done), 1 otherwise.
+
+    With a budget: 2 when a scan failed outright, else 1 when a scan did not hold the budget.
+    """
     # ALLOWED_HOSTS guards the HTTP edge, which this command does not have; settings still
     # require it, so a local run does not have to invent one.
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    budget = None
+    if args.budget is not None:
+        try:
+            budget = _read_budget(args.budget)
+        except ValueError as exc:
+            sys.stderr.write(f"scout scan: --budget {args.budget}: {exc}\n")
+            return 2
     if engine_factory is None:
         from scout import deps
 
         # The pooled parts, as the scan worker has them; they close when the process exits.
         engine_factory = deps.current().scan_engine
-    return runtime.run(_scan_all(args, engine_factory, out or sys.stdout))
+    return runtime.run(_scan_all(args, engine_factory, out or sys.stdout, budget))
 
 
-async def _scan_all(args: argparse.Namespace, engine_factory: EngineFactory, out: TextIO) -> int:
+async def _scan_all(
+    args: argparse.Namespace, engine_factory: EngineFactory, out: TextIO, budget: Budget | None
+) -> int:
     engine = engine_factory()
-    failed = 0
+    failed = over_budget = 0
     try:
         for number in range(1, args.repeat + 1):
-            outcome = await engine.scan(args.url, args.device)
+            outcome = await engine.scan(args.url, args.device, runs=args.runs, budget=budget)
             failed += outcome.result.status == "failed"
+            over_budget += outcome.result.budget is not None and not outcome.result.budget.passed
             if args.artifacts is not None:
                 await asyncio.to_thread(_save_artifacts, outcome, args.artifacts / str(number))
             if args.json:
@@ -79,7 +108,28 @@ async def _scan_all(args: argparse.Namespace, engine_factory: EngineFactory, out
             out.flush()
     finally:
         await engine.aclose()
-    return 1 if failed else 0
+    if budget is None:
+        return 1 if failed else 0
+    return 2 if failed else 1 if over_budget else 0
+
+
+def _read_budget(path: Path) -> Budget:
+    from pydantic import ValidationError
+
+    from scout.audit.budget import Budget
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ValueError(f"cannot read it ({exc.strerror})") from None
+    try:
+        return Budget.model_validate_json(text)
+    except ValidationError as exc:
+        problems = (
+            f"{'.'.join(str(part) for part in error['loc']) or 'budget'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValueError("; ".join(problems)) from None
 
 
 def _table(result: ScanResult, number: int, repeat: int) -> str:
@@ -95,6 +145,15 @@ def _table(result: ScanResult, number: int, repeat: int) -> str:
     if result.lighthouse is not None:
         scores = result.lighthouse.scores.model_dump(by_alias=True)
         row("lighthouse", "  ".join(f"{name} {_value(score)}" for name, score in scores.items()))
+        if len(result.lighthouse.runs) > 1:
+            row(
+                "runs",
+                "  ".join(
+                    f"{record.run}: performance {_value(record.scores.performance)}"
+                    + (" (reported, median)" if record.run == result.lighthouse.median_run else "")
+                    for record in result.lighthouse.runs
+                ),
+            )
     else:
         row("lighthouse", "-")
     if result.axe is not None:
@@ -114,6 +173,11 @@ def _table(result: ScanResult, number: int, repeat: int) -> str:
             lines.append(f"  {'':<12}... and {len(result.axe.violations) - _TABLE_VIOLATIONS} more")
     else:
         row("axe", "-")
+    if result.budget is not None:
+        row("budget", "passed" if result.budget.passed else f"FAILED ({len(result.budget.failures)})")
+        for failure in result.budget.failures:
+            actual = "not measured" if failure.actual is None else f"{failure.actual:g}"
+            lines.append(f"  {'':<12}- {failure.kind}.{failure.key}: {actual} (limit {failure.limit:g})")
     timings = result.timings
     row(
         "timings",
@@ -136,6 +200,13 @@ def _value(score: int | None) -> str:
 
 def _seconds(ms: int | None) -> str:
     return "-" if ms is None else f"{ms / 1000:.2f} s"
+
+
+def _run_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > 5:
+        raise argparse.ArgumentTypeError("at most 5 runs")
+    return value
 
 
 def _positive_int(text: str) -> int:
