@@ -1,0 +1,1 @@
+"""Monitors: whole sites audited from their sitemaps, on a schedule (docs/monitors.md)."""
