@@ -3,7 +3,8 @@
 Routes answer a status, headers and a body that is either bytes or produced chunk by chunk
 (a 100 MB stream, a server that trickles), so a test can see how much the client really
 read. The server listens on any loopback address (127.0.0.2 is the allow-listed "site";
-127.0.0.1 is the canary the policy never allows) and cancels its handlers when it stops.
+127.0.0.1 is the canary the policy never allows) and gives each request at most HANDLER_DEADLINE_SECONDS and
+cancels its handlers when it stops.
 """
 
 from __future__ import annotations
@@ -57,9 +58,11 @@ class SitemapSite:
         self._tasks.add(task)
         self.connections += 1
         try:
-            async with asyncio.timeout(HANDLER_DEADLINE_SECONDS):
-                while await self._answer(reader, writer):
-                    pass
+            while True:
+                # Per request, not per connection: a keep-alive connection may serve many.
+                async with asyncio.timeout(HANDLER_DEADLINE_SECONDS):
+                    if not await self._answer(reader, writer):
+                        break
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:

@@ -107,6 +107,7 @@ async def test_site_root_without_sitemap_lines_falls_back_to_sitemap_xml(
 
     assert plan.pages == [on_site(site, "/a")]
     assert plan.capped
+    assert plan.sitemaps_read == 1
     assert site.paths == ["/robots.txt", "/sitemap.xml"]
 
 

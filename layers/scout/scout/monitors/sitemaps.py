@@ -113,7 +113,7 @@ class PagePlan(BaseModel):
     skipped: int = Field(
         0, description="Entries dropped: other site, excluded, duplicate, invalid, over the cap."
     )
-    sitemaps_read: int = Field(0, description="Sitemap documents fetched and read (robots.txt not counted).")
+    sitemaps_read: int = Field(0, description="Sitemap documents fetched (robots.txt not counted).")
     capped: bool = Field(False, description="max_pages was reached: later entries were not read.")
 
 
@@ -300,6 +300,7 @@ class _SitemapCrawl:
         async with self._get(url) as response:
             if response.status_code >= 400:
                 raise SitemapError("http_error", f"{url} answered HTTP {response.status_code}")
+            self.plan.sitemaps_read += 1
             try:
                 decoder = BodyDecoder(response.headers.get("content-encoding", ""))
                 decoded = 0
@@ -318,7 +319,6 @@ class _SitemapCrawl:
                 reader.finish()
             except SitemapFormatError as exc:
                 raise SitemapError("sitemap_invalid", f"{url} is not a valid sitemap: {exc}") from None
-            self.plan.sitemaps_read += 1
             full, children = self._take(reader, depth, children)
             return full
 
