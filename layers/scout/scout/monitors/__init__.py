@@ -1,0 +1,1 @@
+"""Monitors: sites audited on a schedule, run by run, with signed webhooks (docs/monitors.md)."""
