@@ -3,8 +3,11 @@
 --   create_monitor   the API: a monitor of an owner, with the webhook secret made by the caller
 --   get_monitor, list_monitors, delete_monitor  the API: an owner's own monitors only; another
 --                    owner's monitor is reported exactly like a missing one
---
--- Runs, their scans and the run's closing in finish_scan are not here yet (docs/monitors.md).
+--   start_monitor_run  the API and the scheduler: a run with the pages already planned and a
+--                    queued scan for each (one round trip), or failed with the planning error
+--   list_monitor_runs  the API: a monitor's runs, newest first, keyset paged
+--   finish_scan      as in 20261206000400_audit_history.sql, and a scan of a run counts towards
+--                    its run, which the run's last scan closes (once: the run row is locked)
 
 -- A monitor as the API shows it: never the webhook secret.
 create or replace function private.monitor_json(m public.monitors)
@@ -95,6 +98,27 @@ begin
 end
 $$;
 
+-- The arguments of a keyset page (list_monitors, list_monitor_runs), refused as list_scans refuses them.
+create or replace function private.check_keyset_arguments(
+    p_limit integer,
+    p_after_created_at timestamptz,
+    p_after_id uuid
+)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_limit is null or p_limit < 1 or p_limit > 100 then
+        raise exception 'limit must be between 1 and 100' using errcode = 'invalid_parameter_value';
+    end if;
+    if (p_after_created_at is null) <> (p_after_id is null) then
+        raise exception 'a cursor needs both its time and its id' using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
 -- An owner's monitors, newest first, keyset paged like list_scans.
 create or replace function public.list_monitors(
     p_owner text,
@@ -110,12 +134,7 @@ as $$
 declare
     items jsonb;
 begin
-    if p_limit is null or p_limit < 1 or p_limit > 100 then
-        raise exception 'limit must be between 1 and 100' using errcode = 'invalid_parameter_value';
-    end if;
-    if (p_after_created_at is null) <> (p_after_id is null) then
-        raise exception 'a cursor needs both its time and its id' using errcode = 'invalid_parameter_value';
-    end if;
+    perform private.check_keyset_arguments(p_limit, p_after_created_at, p_after_id);
     select coalesce(jsonb_agg(private.monitor_json(c) order by c.created_at desc, c.id desc), '[]'::jsonb)
     into items
     from (
@@ -145,6 +164,231 @@ begin
 end
 $$;
 
+create or replace function private.monitor_run_json(r public.monitor_runs)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+    select jsonb_build_object(
+        'id', r.id,
+        'monitor_id', r.monitor_id,
+        'trigger', r.trigger,
+        'status', r.status,
+        'error', r.error,
+        'pages', r.pages,
+        'pages_planned', r.pages_planned,
+        'pages_scanned', r.pages_scanned,
+        'pages_failed', r.pages_failed,
+        'budget_passed', r.budget_passed,
+        'budget_failed', r.budget_failed,
+        'regressions', r.regressions,
+        'created_at', r.created_at,
+        'started_at', r.started_at,
+        'finished_at', r.finished_at
+    )
+$$;
+
+-- p_pages: [{"url", "target_host"}] as planned (normalised, deduplicated, capped); p_error:
+-- the planning error ({code, message}) or null. With an error the run is failed and nothing
+-- else is written; otherwise each page gets a queued scan with the monitor's device, runs and
+-- budget, and the answer lists them for the queue: {"run": ..., "scans": [{"id", "target_host"}]}.
+-- A plan of no pages finishes the run at once. p_next_run_at (when not null) is the monitor's
+-- next due time from its schedule.
+create or replace function public.start_monitor_run(
+    p_monitor_id uuid,
+    p_owner text,
+    p_trigger text,
+    p_pages jsonb,
+    p_error jsonb,
+    p_next_run_at timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    m public.monitors;
+    r public.monitor_runs;
+    queued jsonb;
+    planned integer;
+begin
+    if jsonb_typeof(coalesce(p_pages, '[]'::jsonb)) <> 'array' then
+        raise exception 'pages must be a JSON array' using errcode = 'invalid_parameter_value';
+    end if;
+    select * into m from public.monitors where id = p_monitor_id and owner = p_owner for update;
+    if not found then
+        raise exception 'No monitor % here.', p_monitor_id using errcode = 'no_data_found';
+    end if;
+    if p_next_run_at is not null and m.schedule is not null then
+        update public.monitors set next_run_at = p_next_run_at where id = m.id;
+    end if;
+    if p_error is not null then
+        insert into public.monitor_runs (monitor_id, owner, trigger, status, error, started_at, finished_at)
+        values (m.id, m.owner, p_trigger, 'failed', p_error, now(), now())
+        returning * into r;
+        return jsonb_build_object('run', private.monitor_run_json(r), 'scans', '[]'::jsonb);
+    end if;
+    planned := jsonb_array_length(coalesce(p_pages, '[]'::jsonb));
+    insert into public.monitor_runs (
+        monitor_id, owner, trigger, status, pages, pages_planned, started_at, finished_at
+    ) values (
+        m.id, m.owner, p_trigger,
+        case when planned = 0 then 'finished' else 'running' end,
+        (select coalesce(jsonb_agg(page -> 'url' order by n), '[]'::jsonb)
+         from jsonb_array_elements(coalesce(p_pages, '[]'::jsonb)) with ordinality as p(page, n)),
+        planned, now(),
+        case when planned = 0 then now() end
+    )
+    returning * into r;
+    with created as (
+        insert into public.scans (owner, url, target_host, device, runs, budget_limits, monitor_run_id)
+        select m.owner, page ->> 'url', page ->> 'target_host', m.device, m.runs, m.budget, r.id
+        from jsonb_array_elements(coalesce(p_pages, '[]'::jsonb)) as p(page)
+        returning id, target_host, url
+    )
+    select coalesce(jsonb_agg(jsonb_build_object('id', id, 'target_host', target_host, 'url', url)), '[]'::jsonb)
+    into queued from created;
+    return jsonb_build_object('run', private.monitor_run_json(r), 'scans', queued);
+end
+$$;
+
+create or replace function public.list_monitor_runs(
+    p_monitor_id uuid,
+    p_owner text,
+    p_limit integer,
+    p_after_created_at timestamptz,
+    p_after_id uuid
+)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    items jsonb;
+begin
+    perform private.check_keyset_arguments(p_limit, p_after_created_at, p_after_id);
+    if not exists (select from public.monitors where id = p_monitor_id and owner = p_owner) then
+        raise exception 'No monitor % here.', p_monitor_id using errcode = 'no_data_found';
+    end if;
+    select coalesce(jsonb_agg(private.monitor_run_json(c) order by c.created_at desc, c.id desc), '[]'::jsonb)
+    into items
+    from (
+        select * from public.monitor_runs r
+        where r.monitor_id = p_monitor_id
+          and (p_after_created_at is null or (r.created_at, r.id) < (p_after_created_at, p_after_id))
+        order by r.created_at desc, r.id desc
+        limit p_limit + 1
+    ) c;
+    return private.keyset_page(items, p_limit);
+end
+$$;
+
+-- A finished scan of a run counts towards it; the scan that ends the run's last page closes it
+-- and, when the monitor has a live webhook, writes the outbox event in the same transaction.
+-- The run row is locked first, so of two last scans finishing at once exactly one closes it.
+create or replace function private.count_run_scan(s public.scans)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    r public.monitor_runs;
+    m public.monitors;
+    pages jsonb;
+begin
+    if s.monitor_run_id is null then
+        return;
+    end if;
+    select * into r from public.monitor_runs where id = s.monitor_run_id for update;
+    if not found or r.status <> 'running' then
+        return;
+    end if;
+    update public.monitor_runs set
+        pages_scanned = pages_scanned + (s.status in ('succeeded', 'partial'))::integer,
+        pages_failed = pages_failed + (s.status = 'failed')::integer,
+        budget_passed = budget_passed + coalesce((s.budget ->> 'passed')::boolean, false)::integer,
+        budget_failed = budget_failed + (not coalesce((s.budget ->> 'passed')::boolean, true))::integer
+    where id = r.id
+    returning * into r;
+    if r.pages_scanned + r.pages_failed < r.pages_planned then
+        return;
+    end if;
+    update public.monitor_runs set status = 'finished', finished_at = now() where id = r.id
+    returning * into r;
+    select * into m from public.monitors where id = r.monitor_id;
+    if m.webhook_url is null or m.webhook_disabled_at is not null then
+        return;
+    end if;
+    select coalesce(jsonb_agg(jsonb_build_object(
+        'url', sc.url,
+        'scan_id', sc.id,
+        'status', sc.status,
+        'scores', sc.lighthouse -> 'scores',
+        'axe_counts', sc.axe -> 'counts',
+        'budget', sc.budget,
+        'error', sc.error
+    ) order by sc.url), '[]'::jsonb)
+    into pages
+    from public.scans sc where sc.monitor_run_id = r.id;
+    insert into public.webhook_events (monitor_id, run_id, type, payload)
+    values (m.id, r.id, 'monitor.run.finished', jsonb_build_object(
+        'type', 'monitor.run.finished',
+        'monitor', jsonb_build_object('id', m.id, 'name', m.name),
+        'run', private.monitor_run_json(r),
+        'pages', pages
+    ))
+    on conflict on constraint webhook_events_one_run_event do nothing;
+end
+$$;
+
+-- As in 20261206000400_audit_history.sql, and a scan of a monitor's run counts towards it.
+create or replace function public.finish_scan(
+    p_scan_id uuid,
+    p_attempt integer,
+    p_result jsonb,
+    p_artifacts jsonb
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    s public.scans;
+    outcome_status text := p_result ->> 'status';
+begin
+    if outcome_status is null or outcome_status not in ('succeeded', 'partial', 'failed') then
+        raise exception 'a finished scan is succeeded, partial or failed, not %', coalesce(outcome_status, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if jsonb_typeof(coalesce(p_artifacts, '[]'::jsonb)) <> 'array' then
+        raise exception 'artifacts must be a JSON array' using errcode = 'invalid_parameter_value';
+    end if;
+    update public.scans set
+        status = outcome_status,
+        final_url = p_result ->> 'final_url',
+        error = nullif(p_result -> 'error', 'null'::jsonb),
+        lighthouse = nullif(p_result -> 'lighthouse', 'null'::jsonb),
+        axe = nullif(p_result -> 'axe', 'null'::jsonb),
+        budget = nullif(p_result -> 'budget', 'null'::jsonb),
+        timings = nullif(p_result -> 'timings', 'null'::jsonb),
+        artifacts = coalesce(p_artifacts, '[]'::jsonb),
+        lease_expires_at = null,
+        finished_at = now()
+    where id = p_scan_id and status = 'running' and attempts = p_attempt
+    returning * into s;
+    if not found then
+        return jsonb_build_object('outcome', 'superseded');
+    end if;
+    perform private.count_run_scan(s);
+    return jsonb_build_object('outcome', 'finished', 'scan', private.scan_json(s));
+end
+$$;
+
 revoke all on function private.monitor_json(public.monitors) from public, anon, authenticated;
 revoke all on function public.create_monitor(text, jsonb, text, timestamptz) from public, anon, authenticated;
 revoke all on function public.get_monitor(uuid, text) from public, anon, authenticated;
@@ -155,3 +399,14 @@ grant execute on function public.create_monitor(text, jsonb, text, timestamptz) 
 grant execute on function public.get_monitor(uuid, text) to service_role;
 grant execute on function public.list_monitors(text, integer, timestamptz, uuid) to service_role;
 grant execute on function public.delete_monitor(uuid, text) to service_role;
+revoke all on function private.monitor_run_json(public.monitor_runs) from public, anon, authenticated;
+revoke all on function private.count_run_scan(public.scans) from public, anon, authenticated;
+revoke all on function public.start_monitor_run(uuid, text, text, jsonb, jsonb, timestamptz)
+    from public, anon, authenticated;
+revoke all on function public.list_monitor_runs(uuid, text, integer, timestamptz, uuid) from public, anon, authenticated;
+grant execute on function private.monitor_run_json(public.monitor_runs) to service_role;
+grant execute on function private.count_run_scan(public.scans) to service_role;
+grant execute on function public.start_monitor_run(uuid, text, text, jsonb, jsonb, timestamptz) to service_role;
+grant execute on function public.list_monitor_runs(uuid, text, integer, timestamptz, uuid) to service_role;
+revoke all on function private.check_keyset_arguments(integer, timestamptz, uuid) from public, anon, authenticated;
+grant execute on function private.check_keyset_arguments(integer, timestamptz, uuid) to service_role;

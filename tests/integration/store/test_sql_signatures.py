@@ -39,7 +39,7 @@ def test_both_typed_stores_declare_their_functions() -> None:
     names = {function.name for function in DECLARED}
     assert {"list_jobs", "claim_due_sources", "sync_source_postings"} <= names
     assert {"create_scan", "claim_scan", "finish_scan"} <= names
-    assert {"create_monitor", "get_monitor", "list_monitors", "delete_monitor"} <= names
+    assert {"create_monitor", "start_monitor_run", "list_monitor_runs"} <= names
 
 
 @pytest.mark.parametrize("function", DECLARED, ids=lambda function: function.name)

@@ -223,6 +223,7 @@ class MonitorRun(BaseModel):
     trigger: RunTrigger
     status: RunStatus
     error: ErrorInfo | None = Field(description="Why planning failed (status failed)")
+    pages: list[str] = Field(description="The pages planned, in order")
     pages_planned: int
     pages_scanned: int
     pages_failed: int
