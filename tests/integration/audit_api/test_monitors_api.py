@@ -7,6 +7,7 @@ from typing import Any
 
 from scout.auth import Strategy
 from tests.integration.audit_api.calls import call, get, token
+from tests.integration.audit_api.conftest import LocalAws
 from tests.support.http_events import http_event, json_body
 
 SHOP = {"name": "shop", "urls": ["https://example.com/", "https://example.com/cart"]}
@@ -103,3 +104,50 @@ def test_an_admin_token_cannot_use_monitors(audit_function: ModuleType) -> None:
     response = get(audit_function, "/monitors", as_token=token(Strategy.ADMIN, "root"))
     assert response["statusCode"] == 403
     assert json_body(response)["error"]["code"] == "forbidden"
+
+
+def test_running_a_monitor_queues_one_scan_per_page_grouped_by_host(
+    audit_function: ModuleType, local_aws: LocalAws
+) -> None:
+    # Given a monitor of two pages of one host
+    created = json_body(post_monitor(audit_function, SHOP))
+    # When its owner runs it
+    response = call(audit_function, http_event("POST", f"/monitors/{created['id']}/run", token=token()))
+    # Then the run is accepted as running with both pages planned
+    assert response["statusCode"] == 202, response
+    run = json_body(response)
+    assert (run["status"], run["pages_planned"], run["pages"]) == ("running", 2, SHOP["urls"])
+    # And two scan messages wait on the FIFO queue, both in the host's group
+    messages = local_aws.messages()
+    assert len(messages) == 2
+    assert {message["Attributes"]["MessageGroupId"] for message in messages} == {"example.com"}
+    # And the run is listed, newest first
+    runs = json_body(get(audit_function, f"/monitors/{created['id']}/runs", as_token=token()))
+    assert [item["id"] for item in runs["items"]] == [run["id"]]
+
+
+def test_a_sitemap_at_a_private_address_fails_the_run_and_queues_nothing(
+    audit_function: ModuleType, local_aws: LocalAws
+) -> None:
+    # Given a monitor whose sitemap points into a private network
+    created = json_body(
+        post_monitor(audit_function, {"name": "inside", "sitemap": "https://10.0.0.5/sitemap.xml"})
+    )
+    # When it runs
+    run = json_body(call(audit_function, http_event("POST", f"/monitors/{created['id']}/run", token=token())))
+    # Then the run failed with the planner's error, and no scan was queued
+    assert run["status"] == "failed"
+    assert run["error"]["code"] == "blocked_target"
+    assert local_aws.messages() == []
+
+
+def test_another_owner_cannot_run_or_list_runs(audit_function: ModuleType) -> None:
+    created = json_body(post_monitor(audit_function, SHOP))
+    stranger = token(subject="user-2")
+    assert (
+        call(audit_function, http_event("POST", f"/monitors/{created['id']}/run", token=stranger))[
+            "statusCode"
+        ]
+        == 404
+    )
+    assert get(audit_function, f"/monitors/{created['id']}/runs", as_token=stranger)["statusCode"] == 404

@@ -1,5 +1,6 @@
 """The monitors' routes, included in the audit API: POST /monitors, GET /monitors,
-GET|DELETE /monitors/{monitor_id} (user or service tokens; each owner sees only its own).
+GET|DELETE /monitors/{monitor_id}, POST /monitors/{monitor_id}/run and
+GET /monitors/{monitor_id}/runs (user or service tokens; each owner sees only its own).
 
 Each route authenticates, calls one function of :mod:`scout.monitors.service` on the
 process's event loop, and shapes the response.
@@ -16,7 +17,14 @@ from scout import deps, runtime
 from scout.auth import Strategy
 from scout.http_api import BEARER, ScoutRouter, error_answers
 from scout.monitors import service
-from scout.monitors.models import CreatedMonitor, Monitor, MonitorPage, MonitorRequest
+from scout.monitors.models import (
+    CreatedMonitor,
+    Monitor,
+    MonitorPage,
+    MonitorRequest,
+    MonitorRun,
+    MonitorRunPage,
+)
 
 router = ScoutRouter()
 monitor_owners = router.requires(Strategy.USER, Strategy.SERVICE)
@@ -96,3 +104,52 @@ def get_monitor(monitor_id: str) -> Monitor:
 def delete_monitor(monitor_id: str) -> Response[None]:
     runtime.run(service.delete_monitor(monitor_id, router.principal(), store=deps.current().store()))
     return Response(status_code=204, body=None)
+
+
+@router.post(
+    "/monitors/<monitor_id>/run",
+    summary="Run a monitor now: plan its pages and queue a scan of each",
+    tags=["monitors"],
+    security=BEARER,
+    middlewares=[monitor_owners],
+    responses={
+        202: {
+            "description": "The run: running with its scans queued, or failed when no plan could be made "
+            "(its error says why: sitemap_too_large, sitemap_invalid, blocked_target, ...)",
+            "content": {"application/json": {"model": MonitorRun}},
+        },
+        **error_answers(_ERRORS, 401, 404, 502),
+    },
+)
+def run_monitor(monitor_id: str) -> Response[MonitorRun]:
+    parts = deps.current()
+    run = runtime.run(
+        service.request_run(
+            monitor_id,
+            router.principal(),
+            store=parts.store(),
+            queue=parts.scan_queue(),
+            sitemap_client=parts.sitemap_client(),
+        )
+    )
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=run)
+
+
+@router.get(
+    "/monitors/<monitor_id>/runs",
+    summary="A monitor's runs, newest first: pages planned, scanned and failed, budgets, regressions",
+    tags=["monitors"],
+    security=BEARER,
+    middlewares=[monitor_owners],
+    responses=error_answers(_ERRORS, 400, 401, 404, 502),
+)
+def list_runs(
+    monitor_id: str,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = service.DEFAULT_PAGE_SIZE,
+) -> MonitorRunPage:
+    return runtime.run(
+        service.list_runs(
+            monitor_id, router.principal(), store=deps.current().store(), cursor=cursor, limit=limit
+        )
+    )

@@ -30,7 +30,7 @@ DEFAULT_MAX_PAGES = 50
 MAX_PAGES = 500
 MAX_URLS = MAX_PAGES
 MAX_GLOBS = 50
-MAX_GLOB_LENGTH = 500
+MAX_GLOB_LENGTH = 200
 
 RunStatus = Literal["planning", "running", "finished", "failed"]
 RunTrigger = Literal["manual", "schedule"]
@@ -76,9 +76,12 @@ def _checked_sitemap(url: str | None) -> str | None:
 
 
 def _checked_globs(globs: list[str] | None) -> list[str] | None:
+    # The planner's rule (scout.monitors.sitemaps): globs match a page's path.
     for glob in globs or []:
-        if not glob or len(glob) > MAX_GLOB_LENGTH:
-            raise ValueError(f"a glob is 1 to {MAX_GLOB_LENGTH} characters")
+        if not glob.startswith(("/", "*")) or len(glob) > MAX_GLOB_LENGTH:
+            raise ValueError(
+                f"glob {glob!r} must start with / or * and be at most {MAX_GLOB_LENGTH} characters"
+            )
     return globs
 
 
