@@ -6,6 +6,7 @@
 --   start_monitor_run  the API and the scheduler: a run with the pages already planned and a
 --                    queued scan for each (one round trip), or failed with the planning error
 --   list_monitor_runs  the API: a monitor's runs, newest first, keyset paged
+--   claim_due_monitors  the scheduler: due monitors, leased (next_run_at moved past the lease)
 --   finish_scan      as in 20261206000400_audit_history.sql, and a scan of a run counts towards
 --                    its run, which the run's last scan closes (once: the run row is locked)
 
@@ -389,6 +390,43 @@ begin
 end
 $$;
 
+-- Monitors whose schedule made them due, at most p_limit, each leased by moving next_run_at
+-- p_lease_seconds ahead: a scheduler that dies before planning leaves them due again after the
+-- lease, and two schedulers never claim one monitor (skip locked). Planning a scheduled run
+-- sets next_run_at from the schedule. Answers [{"id", "owner"}].
+create or replace function public.claim_due_monitors(p_limit integer, p_lease_seconds integer)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    claimed_monitors jsonb;
+begin
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception 'limit must be between 1 and 1000' using errcode = 'invalid_parameter_value';
+    end if;
+    if coalesce(p_lease_seconds, 0) < 1 then
+        raise exception 'the lease must be at least one second' using errcode = 'invalid_parameter_value';
+    end if;
+    with due as (
+        select m.id from public.monitors m
+        where m.next_run_at is not null and m.next_run_at <= now()
+        order by m.next_run_at, m.id
+        limit p_limit
+        for update skip locked
+    ), claimed as (
+        update public.monitors m
+        set next_run_at = now() + make_interval(secs => p_lease_seconds)
+        from due where m.id = due.id
+        returning m.id, m.owner
+    )
+    select coalesce(jsonb_agg(jsonb_build_object('id', id, 'owner', owner) order by id), '[]'::jsonb)
+    into claimed_monitors from claimed;
+    return claimed_monitors;
+end
+$$;
+
 revoke all on function private.monitor_json(public.monitors) from public, anon, authenticated;
 revoke all on function public.create_monitor(text, jsonb, text, timestamptz) from public, anon, authenticated;
 revoke all on function public.get_monitor(uuid, text) from public, anon, authenticated;
@@ -410,3 +448,5 @@ grant execute on function public.start_monitor_run(uuid, text, text, jsonb, json
 grant execute on function public.list_monitor_runs(uuid, text, integer, timestamptz, uuid) to service_role;
 revoke all on function private.check_keyset_arguments(integer, timestamptz, uuid) from public, anon, authenticated;
 grant execute on function private.check_keyset_arguments(integer, timestamptz, uuid) to service_role;
+revoke all on function public.claim_due_monitors(integer, integer) from public, anon, authenticated;
+grant execute on function public.claim_due_monitors(integer, integer) to service_role;

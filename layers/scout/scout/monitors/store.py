@@ -51,6 +51,13 @@ LIST_MONITOR_RUNS = sql_function(
     p_after_id=SQL_UUID,
 )
 
+CLAIM_DUE_MONITORS = sql_function("claim_due_monitors", p_limit=INTEGER, p_lease_seconds=INTEGER)
+
+
+class DueMonitor(BaseModel):
+    id: UUID
+    owner: str
+
 
 @dataclass(frozen=True)
 class PlannedPage:
@@ -163,3 +170,8 @@ class MonitorStore:
                 {"created_at": following["created_at"], "id": following["id"]} if following else None,
             ),
         )
+
+    async def claim_due_monitors(self, limit: int, lease_seconds: int) -> list[DueMonitor]:
+        """Due monitors of every owner, leased for ``lease_seconds`` (the scheduler's claim)."""
+        claimed = await CLAIM_DUE_MONITORS.call(self._store, p_limit=limit, p_lease_seconds=lease_seconds)
+        return [DueMonitor.model_validate(item) for item in claimed]
