@@ -7,8 +7,9 @@
 --                    queued scan for each (one round trip), or failed with the planning error
 --   list_monitor_runs  the API: a monitor's runs, newest first, keyset paged
 --   claim_due_monitors  the scheduler: due monitors, leased (next_run_at moved past the lease)
---   finish_scan      as in 20261206000400_audit_history.sql, and a scan of a run counts towards
---                    its run, which the run's last scan closes (once: the run row is locked)
+--   scans_count_in_run  a trigger: a scan of a run that ends (finish_scan, or claim_scan giving
+--                    up) counts towards its run in the same transaction, and the run's last
+--                    scan closes it (once: the run row is locked)
 
 -- A monitor as the API shows it: never the webhook secret.
 create or replace function private.monitor_json(m public.monitors)
@@ -346,49 +347,29 @@ begin
 end
 $$;
 
--- As in 20261206000400_audit_history.sql, and a scan of a monitor's run counts towards it.
-create or replace function public.finish_scan(
-    p_scan_id uuid,
-    p_attempt integer,
-    p_result jsonb,
-    p_artifacts jsonb
-)
-returns jsonb
+-- Every way a scan of a run ends counts towards its run, in the transaction that ends it:
+-- finish_scan writing a result, and claim_scan failing a scan that ran out of attempts.
+create or replace function private.scan_ended_in_run()
+returns trigger
 language plpgsql
 volatile
 set search_path = ''
 as $$
-declare
-    s public.scans;
-    outcome_status text := p_result ->> 'status';
 begin
-    if outcome_status is null or outcome_status not in ('succeeded', 'partial', 'failed') then
-        raise exception 'a finished scan is succeeded, partial or failed, not %', coalesce(outcome_status, 'null')
-            using errcode = 'invalid_parameter_value';
-    end if;
-    if jsonb_typeof(coalesce(p_artifacts, '[]'::jsonb)) <> 'array' then
-        raise exception 'artifacts must be a JSON array' using errcode = 'invalid_parameter_value';
-    end if;
-    update public.scans set
-        status = outcome_status,
-        final_url = p_result ->> 'final_url',
-        error = nullif(p_result -> 'error', 'null'::jsonb),
-        lighthouse = nullif(p_result -> 'lighthouse', 'null'::jsonb),
-        axe = nullif(p_result -> 'axe', 'null'::jsonb),
-        budget = nullif(p_result -> 'budget', 'null'::jsonb),
-        timings = nullif(p_result -> 'timings', 'null'::jsonb),
-        artifacts = coalesce(p_artifacts, '[]'::jsonb),
-        lease_expires_at = null,
-        finished_at = now()
-    where id = p_scan_id and status = 'running' and attempts = p_attempt
-    returning * into s;
-    if not found then
-        return jsonb_build_object('outcome', 'superseded');
-    end if;
-    perform private.count_run_scan(s);
-    return jsonb_build_object('outcome', 'finished', 'scan', private.scan_json(s));
+    perform private.count_run_scan(new);
+    return null;
 end
 $$;
+
+create trigger scans_count_in_run
+    after update of status on public.scans
+    for each row
+    when (
+        new.monitor_run_id is not null
+        and old.status not in ('succeeded', 'partial', 'failed')
+        and new.status in ('succeeded', 'partial', 'failed')
+    )
+    execute function private.scan_ended_in_run();
 
 -- Monitors whose schedule made them due, at most p_limit, each leased by moving next_run_at
 -- p_lease_seconds ahead: a scheduler that dies before planning leaves them due again after the
@@ -439,6 +420,7 @@ grant execute on function public.list_monitors(text, integer, timestamptz, uuid)
 grant execute on function public.delete_monitor(uuid, text) to service_role;
 revoke all on function private.monitor_run_json(public.monitor_runs) from public, anon, authenticated;
 revoke all on function private.count_run_scan(public.scans) from public, anon, authenticated;
+revoke all on function private.scan_ended_in_run() from public, anon, authenticated;
 revoke all on function public.start_monitor_run(uuid, text, text, jsonb, jsonb, timestamptz)
     from public, anon, authenticated;
 revoke all on function public.list_monitor_runs(uuid, text, integer, timestamptz, uuid) from public, anon, authenticated;

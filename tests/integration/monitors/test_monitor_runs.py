@@ -179,3 +179,21 @@ async def test_concurrent_last_finishes_close_the_run_exactly_once(clean_databas
     assert row == {"status": "finished", "pages_scanned": 3}
     events = await (await db.execute("select count(*) as n from public.webhook_events")).fetchone()
     assert events == {"n": 1}
+
+
+async def test_a_scan_given_up_on_counts_as_failed_and_can_close_the_run(store: Store, db: Db) -> None:
+    # Given a run of one page whose scan already used its last attempt
+    monitor_id = await make_monitor(store)
+    monitors = MonitorStore(store)
+    started = await monitors.start_run(
+        monitor_id, "user:u1", trigger="manual", pages=PAGES[:1], error=None, next_run_at=None
+    )
+    await db.execute("update public.scans set attempts = 4 where id = %s", (started.scans[0].id,))
+    # When a worker claims it once more and claim_scan gives up on it
+    answer = await store.call(
+        "claim_scan", p_scan_id=started.scans[0].id, p_lease_seconds=150, p_max_attempts=4
+    )
+    assert answer["outcome"] == "gave_up"
+    # Then the run counts the page as failed and is finished
+    [run] = (await monitors.list_runs(monitor_id, "user:u1", None, 10)).items
+    assert (run.status, run.pages_failed, run.pages_scanned) == ("finished", 1, 0)
