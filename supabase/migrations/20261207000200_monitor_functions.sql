@@ -288,6 +288,81 @@ begin
 end
 $$;
 
+-- Why a page regressed between two scans of it, as scout/audit/diffs.py judges it: a score drop
+-- beyond 0.05 (scores are stored 0-100) or a new critical or serious violation, by rule id
+-- and element. [] when nothing regressed.
+create or replace function private.page_regressions(sc public.scans, earlier public.scans)
+returns jsonb
+language sql
+immutable
+set search_path = ''
+as $$
+    select coalesce((
+        select jsonb_agg(reason) from (
+            select jsonb_build_object(
+                'kind', 'score',
+                'key', key,
+                'delta', round((after_score - before_score) / 100.0, 6),
+                'message', format('%s fell from %s to %s, more than the threshold of 0.05.',
+                                  key, round(before_score / 100.0, 2), round(after_score / 100.0, 2))
+            ) as reason
+            from unnest(array['performance', 'accessibility', 'best-practices', 'seo']) as key,
+                 lateral (select (earlier.lighthouse -> 'scores' ->> key)::numeric as before_score,
+                                 (sc.lighthouse -> 'scores' ->> key)::numeric as after_score) scores
+            where before_score is not null and after_score is not null
+              and (before_score - after_score) / 100.0 > 0.05 + 1e-9
+            union all
+            select jsonb_build_object(
+                'kind', 'violation',
+                'key', v ->> 'id',
+                'impact', v ->> 'impact',
+                'target', n -> 'target',
+                'message', format('new %s violation %s: %s', v ->> 'impact', v ->> 'id', v ->> 'help')
+            )
+            from jsonb_array_elements(coalesce(sc.axe -> 'violations', '[]'::jsonb)) v,
+                 jsonb_array_elements(coalesce(v -> 'nodes', '[]'::jsonb)) n
+            where v ->> 'impact' in ('critical', 'serious')
+              and earlier.axe is not null
+              and not exists (
+                  select from jsonb_array_elements(coalesce(earlier.axe -> 'violations', '[]'::jsonb)) ev,
+                              jsonb_array_elements(coalesce(ev -> 'nodes', '[]'::jsonb)) en
+                  where ev ->> 'id' = v ->> 'id' and en -> 'target' = n -> 'target'
+              )
+        ) reasons
+    ), '[]'::jsonb)
+$$;
+
+-- The pages of run r that regressed against the monitor's previous finished run:
+-- [{url, scan_id, against, reasons}].
+create or replace function private.run_regressions(r public.monitor_runs)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    with previous as (
+        select p.id from public.monitor_runs p
+        where p.monitor_id = r.monitor_id and p.status = 'finished' and p.id <> r.id
+          and (p.created_at, p.id) < (r.created_at, r.id)
+        order by p.created_at desc, p.id desc
+        limit 1
+    ), compared as (
+        select sc.url, sc.id as scan_id, earlier.id as against, private.page_regressions(sc, earlier) as reasons
+        from public.scans sc
+        join lateral (
+            select e.* from public.scans e, previous
+            where e.monitor_run_id = previous.id and e.page_url = sc.page_url and e.device = sc.device
+              and e.status in ('succeeded', 'partial')
+            limit 1
+        ) earlier on true
+        where sc.monitor_run_id = r.id and sc.status in ('succeeded', 'partial')
+    )
+    select coalesce(jsonb_agg(jsonb_build_object(
+        'url', url, 'scan_id', scan_id, 'against', against, 'reasons', reasons
+    ) order by url), '[]'::jsonb)
+    from compared where jsonb_array_length(reasons) > 0
+$$;
+
 -- A finished scan of a run counts towards it; the scan that ends the run's last page closes it
 -- and, when the monitor has a live webhook, writes the outbox event in the same transaction.
 -- The run row is locked first, so of two last scans finishing at once exactly one closes it.
@@ -319,7 +394,9 @@ begin
     if r.pages_scanned + r.pages_failed < r.pages_planned then
         return;
     end if;
-    update public.monitor_runs set status = 'finished', finished_at = now() where id = r.id
+    update public.monitor_runs set
+        status = 'finished', finished_at = now(), regressions = private.run_regressions(r)
+    where id = r.id
     returning * into r;
     select * into m from public.monitors where id = r.monitor_id;
     if m.webhook_url is null or m.webhook_disabled_at is not null then
@@ -344,6 +421,16 @@ begin
         'pages', pages
     ))
     on conflict on constraint webhook_events_one_run_event do nothing;
+    if jsonb_array_length(r.regressions) > 0 then
+        insert into public.webhook_events (monitor_id, run_id, type, payload)
+        values (m.id, r.id, 'monitor.regression', jsonb_build_object(
+            'type', 'monitor.regression',
+            'monitor', jsonb_build_object('id', m.id, 'name', m.name),
+            'run', private.monitor_run_json(r),
+            'pages', r.regressions
+        ))
+        on conflict on constraint webhook_events_one_run_event do nothing;
+    end if;
 end
 $$;
 
@@ -421,6 +508,8 @@ grant execute on function public.delete_monitor(uuid, text) to service_role;
 revoke all on function private.monitor_run_json(public.monitor_runs) from public, anon, authenticated;
 revoke all on function private.count_run_scan(public.scans) from public, anon, authenticated;
 revoke all on function private.scan_ended_in_run() from public, anon, authenticated;
+revoke all on function private.page_regressions(public.scans, public.scans) from public, anon, authenticated;
+revoke all on function private.run_regressions(public.monitor_runs) from public, anon, authenticated;
 revoke all on function public.start_monitor_run(uuid, text, text, jsonb, jsonb, timestamptz)
     from public, anon, authenticated;
 revoke all on function public.list_monitor_runs(uuid, text, integer, timestamptz, uuid) from public, anon, authenticated;

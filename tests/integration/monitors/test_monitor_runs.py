@@ -197,3 +197,61 @@ async def test_a_scan_given_up_on_counts_as_failed_and_can_close_the_run(store: 
     # Then the run counts the page as failed and is finished
     [run] = (await monitors.list_runs(monitor_id, "user:u1", None, 10)).items
     assert (run.status, run.pages_failed, run.pages_scanned) == ("finished", 1, 0)
+
+
+def audited(performance: int, violations: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "lighthouse": {
+            "scores": {"performance": performance, "accessibility": 95, "best-practices": 90, "seo": 90}
+        },
+        "axe": {"violations": violations, "counts": {}},
+    }
+
+
+async def finish_with(store: Store, scan_id: UUID, found: dict[str, Any]) -> None:
+    claim = await store.call("claim_scan", p_scan_id=scan_id, p_lease_seconds=150, p_max_attempts=4)
+    result = {"status": "succeeded", "final_url": None, "error": None, "budget": None, **found}
+    await store.call(
+        "finish_scan", p_scan_id=scan_id, p_attempt=claim["scan"]["attempts"], p_result=result, p_artifacts=[]
+    )
+
+
+async def test_a_second_run_names_the_page_that_got_worse_in_a_regression_event(store: Store, db: Db) -> None:
+    # Given a monitor with a webhook whose first run of two pages finished cleanly
+    monitor_id = await make_monitor(store, webhook_url="https://hooks.example/in")
+    monitors = MonitorStore(store)
+    pages = PAGES[:2]
+
+    async def run(found: list[dict[str, Any]]) -> UUID:
+        started = await monitors.start_run(
+            monitor_id, "user:u1", trigger="manual", pages=pages, error=None, next_run_at=None
+        )
+        by_url = {scan.url: scan.id for scan in started.scans}
+        for page, result in zip(pages, found, strict=True):
+            await finish_with(store, by_url[page.url], result)
+        return started.run.id
+
+    await run([audited(90, []), audited(90, [])])
+    missing_alt = {
+        "id": "image-alt",
+        "impact": "critical",
+        "help": "Images must have alternate text",
+        "nodes": [{"target": ["img.hero"], "html": "<img>"}],
+    }
+    # When the second run finds the second page slower and with an image losing its alt
+    second = await run([audited(89, []), audited(70, [missing_alt])])
+    # Then the run's regressions name that page alone, with both reasons
+    [latest, _] = (await monitors.list_runs(monitor_id, "user:u1", None, 10)).items
+    assert latest.id == second
+    [regressed] = latest.regressions
+    assert regressed["url"] == pages[1].url
+    reasons = {(reason["kind"], reason["key"]) for reason in regressed["reasons"]}  # type: ignore[union-attr]
+    assert reasons == {("score", "performance"), ("violation", "image-alt")}
+    # And a monitor.regression event names it beside monitor.run.finished
+    events = await (
+        await db.execute(
+            "select type, payload from public.webhook_events where run_id = %s order by type", (second,)
+        )
+    ).fetchall()
+    assert [event["type"] for event in events] == ["monitor.regression", "monitor.run.finished"]
+    assert [page["url"] for page in events[0]["payload"]["pages"]] == [pages[1].url]
