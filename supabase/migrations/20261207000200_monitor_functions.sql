@@ -3,6 +3,7 @@
 --   create_monitor   the API: a monitor of an owner, with the webhook secret made by the caller
 --   get_monitor, list_monitors, delete_monitor  the API: an owner's own monitors only; another
 --                    owner's monitor is reported exactly like a missing one
+--   update_monitor   the API: PATCH, the given fields only (urls and sitemap replace each other)
 --   start_monitor_run  the API and the scheduler: a run with the pages already planned and a
 --                    queued scan for each (one round trip), or failed with the planning error
 --   list_monitor_runs  the API: a monitor's runs, newest first, keyset paged
@@ -147,6 +148,55 @@ begin
         limit p_limit + 1
     ) c;
     return private.keyset_page(items, p_limit);
+end
+$$;
+
+-- p_changes: the fields a validated MonitorPatch gave (null clears schedule, budget and
+-- webhook_url). Giving urls drops the sitemap and the other way round; a new schedule takes
+-- p_next_run_at as its first due time; a new webhook_url turns a disabled webhook back on.
+create or replace function public.update_monitor(
+    p_monitor_id uuid,
+    p_owner text,
+    p_changes jsonb,
+    p_next_run_at timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    m public.monitors;
+begin
+    if jsonb_typeof(p_changes) is distinct from 'object' then
+        raise exception 'changes are a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    update public.monitors set
+        name = coalesce(p_changes ->> 'name', name),
+        urls = case when p_changes ? 'urls' then p_changes -> 'urls'
+                    when p_changes ? 'sitemap' then null else urls end,
+        sitemap = case when p_changes ? 'sitemap' then p_changes ->> 'sitemap'
+                       when p_changes ? 'urls' then null else sitemap end,
+        max_pages = coalesce((p_changes ->> 'max_pages')::integer, max_pages),
+        include = coalesce(p_changes -> 'include', include),
+        exclude = coalesce(p_changes -> 'exclude', exclude),
+        device = coalesce(p_changes ->> 'device', device),
+        runs = coalesce((p_changes ->> 'runs')::integer, runs),
+        budget = case when p_changes ? 'budget' then nullif(p_changes -> 'budget', 'null'::jsonb) else budget end,
+        schedule = case when p_changes ? 'schedule' then p_changes ->> 'schedule' else schedule end,
+        next_run_at = case when not p_changes ? 'schedule' then next_run_at
+                           when p_changes ->> 'schedule' is null then null
+                           else p_next_run_at end,
+        webhook_url = case when p_changes ? 'webhook_url' then p_changes ->> 'webhook_url' else webhook_url end,
+        webhook_disabled_at = case when p_changes ? 'webhook_url' then null else webhook_disabled_at end,
+        webhook_disabled_reason = case when p_changes ? 'webhook_url' then null else webhook_disabled_reason end,
+        updated_at = now()
+    where id = p_monitor_id and owner = p_owner
+    returning * into m;
+    if not found then
+        raise exception 'No monitor % here.', p_monitor_id using errcode = 'no_data_found';
+    end if;
+    return private.monitor_json(m);
 end
 $$;
 
@@ -521,3 +571,5 @@ revoke all on function private.check_keyset_arguments(integer, timestamptz, uuid
 grant execute on function private.check_keyset_arguments(integer, timestamptz, uuid) to service_role;
 revoke all on function public.claim_due_monitors(integer, integer) from public, anon, authenticated;
 grant execute on function public.claim_due_monitors(integer, integer) to service_role;
+revoke all on function public.update_monitor(uuid, text, jsonb, timestamptz) from public, anon, authenticated;
+grant execute on function public.update_monitor(uuid, text, jsonb, timestamptz) to service_role;

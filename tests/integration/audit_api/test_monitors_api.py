@@ -151,3 +151,33 @@ def test_another_owner_cannot_run_or_list_runs(audit_function: ModuleType) -> No
         == 404
     )
     assert get(audit_function, f"/monitors/{created['id']}/runs", as_token=stranger)["statusCode"] == 404
+
+
+def test_a_patch_changes_only_the_fields_it_names(audit_function: ModuleType) -> None:
+    # Given a monitor of listed pages, with no schedule
+    created = json_body(post_monitor(audit_function, SHOP))
+    path = f"/monitors/{created['id']}"
+    # When its owner switches it to a sitemap on a daily schedule
+    patch = {"sitemap": "https://example.com/sitemap.xml", "schedule": "rate(1 day)"}
+    response = call(audit_function, http_event("PATCH", path, body=patch, token=token()))
+    # Then the sitemap replaces the urls, it becomes due, and the rest is kept
+    assert response["statusCode"] == 200, response
+    changed = json_body(response)
+    assert (changed["urls"], changed["sitemap"]) == (None, "https://example.com/sitemap.xml")
+    assert changed["next_run_at"] is not None
+    assert (changed["name"], changed["max_pages"]) == ("shop", 50)
+    # When the schedule is cleared, Then it is never due
+    cleared = json_body(
+        call(audit_function, http_event("PATCH", path, body={"schedule": None}, token=token()))
+    )
+    assert (cleared["schedule"], cleared["next_run_at"]) == (None, None)
+    # And another owner's patch is a 404, a bad one a 400
+    assert (
+        call(audit_function, http_event("PATCH", path, body={"name": "x"}, token=token(subject="u2")))[
+            "statusCode"
+        ]
+        == 404
+    )
+    assert (
+        call(audit_function, http_event("PATCH", path, body={"runs": 9}, token=token()))["statusCode"] == 400
+    )

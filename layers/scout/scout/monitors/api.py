@@ -1,5 +1,5 @@
 """The monitors' routes, included in the audit API: POST /monitors, GET /monitors,
-GET|DELETE /monitors/{monitor_id}, POST /monitors/{monitor_id}/run and
+GET|PATCH|DELETE /monitors/{monitor_id}, POST /monitors/{monitor_id}/run and
 GET /monitors/{monitor_id}/runs (user or service tokens; each owner sees only its own).
 
 Each route authenticates, calls one function of :mod:`scout.monitors.service` on the
@@ -21,6 +21,7 @@ from scout.monitors.models import (
     CreatedMonitor,
     Monitor,
     MonitorPage,
+    MonitorPatch,
     MonitorRequest,
     MonitorRun,
     MonitorRunPage,
@@ -91,6 +92,23 @@ def list_monitors(
 )
 def get_monitor(monitor_id: str) -> Monitor:
     return runtime.run(service.get_monitor(monitor_id, router.principal(), store=deps.current().store()))
+
+
+@router.patch(
+    "/monitors/<monitor_id>",
+    summary="Change a monitor: the fields given replace its own",
+    tags=["monitors"],
+    security=BEARER,
+    middlewares=[monitor_owners],
+    responses=error_answers(_ERRORS, 400, 401, 404, 502),
+)
+def update_monitor(monitor_id: str, patch: MonitorPatch) -> Monitor:
+    parts = deps.current()
+    return runtime.run(
+        service.update_monitor(
+            monitor_id, patch, router.principal(), store=parts.store(), policy=parts.egress_policy()
+        )
+    )
 
 
 @router.delete(

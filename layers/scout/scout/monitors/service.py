@@ -23,6 +23,7 @@ from scout.monitors.models import (
     CreatedMonitor,
     Monitor,
     MonitorPage,
+    MonitorPatch,
     MonitorRequest,
     MonitorRun,
     MonitorRunPage,
@@ -75,6 +76,20 @@ async def list_monitors(
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
     return await MonitorStore(store).list_monitors(
         owner_of(principal), decode_cursor(MonitorsPosition, cursor), limit
+    )
+
+
+async def update_monitor(
+    monitor_id: str, patch: MonitorPatch, principal: Principal, *, store: Store, policy: EgressPolicy
+) -> Monitor:
+    """PATCH: the given fields replace the monitor's; a webhook to a private address is refused."""
+    if patch.webhook_url is not None:
+        await check_target_url(patch.webhook_url, policy)
+    return await MonitorStore(store).update_monitor(
+        monitor_uuid(monitor_id),
+        owner_of(principal),
+        patch.changes(),
+        next_run_at=next_run_after(patch.schedule, datetime.now(UTC)),
     )
 
 

@@ -32,6 +32,9 @@ GET_MONITOR = sql_function("get_monitor", p_monitor_id=SQL_UUID, p_owner=TEXT)
 LIST_MONITORS = sql_function(
     "list_monitors", p_owner=TEXT, p_limit=INTEGER, p_after_created_at=TIMESTAMPTZ, p_after_id=SQL_UUID
 )
+UPDATE_MONITOR = sql_function(
+    "update_monitor", p_monitor_id=SQL_UUID, p_owner=TEXT, p_changes=JSONB, p_next_run_at=TIMESTAMPTZ
+)
 DELETE_MONITOR = sql_function("delete_monitor", p_monitor_id=SQL_UUID, p_owner=TEXT)
 START_MONITOR_RUN = sql_function(
     "start_monitor_run",
@@ -121,6 +124,15 @@ class MonitorStore:
                 {"created_at": following["created_at"], "id": following["id"]} if following else None,
             ),
         )
+
+    async def update_monitor(
+        self, monitor_id: UUID, owner: str, changes: dict[str, object], *, next_run_at: datetime | None
+    ) -> Monitor:
+        """Apply a patch's ``changes``; ``NotFound`` for a missing monitor or another owner's."""
+        updated = await UPDATE_MONITOR.call(
+            self._store, p_monitor_id=monitor_id, p_owner=owner, p_changes=changes, p_next_run_at=next_run_at
+        )
+        return Monitor.model_validate(updated)
 
     async def delete_monitor(self, monitor_id: UUID, owner: str) -> None:
         """Remove ``owner``'s monitor with its runs; ``NotFound`` for a missing one or another owner's."""
