@@ -8,39 +8,14 @@ from typing import Any
 import httpx
 import psycopg
 
-from scout.audit.budget import Budget
-from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.audit.scan_processing import process_scan
 from scout.monitors.models import MonitorRequest
 from scout.monitors.service import run_monitor
 from scout.monitors.store import MonitorStore
 from scout.store.postgres import PostgresStore
-from tests.support.audit_fakes import MemoryArtifacts, RecordingQueue
+from tests.support.audit_fakes import FinishingScanner, MemoryArtifacts, RecordingQueue
 
 PAGES = ["https://shop.example/", "https://shop.example/cart", "https://blog.example/"]
-
-
-class SucceedingScanner:
-    """Our Scanner interface, answering a finished scan without a browser."""
-
-    def __init__(self) -> None:
-        self.scanned: list[str] = []
-
-    async def scan(
-        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
-    ) -> ScanOutcome:
-        self.scanned.append(url)
-        result = ScanResult(
-            url=url,
-            final_url=url,
-            device=device,
-            status="succeeded",
-            error=None,
-            lighthouse=None,
-            axe=None,
-            timings=Timings(total_ms=900),
-        )
-        return ScanOutcome(result=result, artifacts=ScanArtifacts(screenshot_png=b"\x89PNG", axe_json=b"{}"))
 
 
 async def test_the_worker_finishing_the_last_scan_closes_the_run_once(
@@ -66,7 +41,7 @@ async def test_the_worker_finishing_the_last_scan_closes_the_run_once(
     # Then every page went on the queue in its host's group
     assert sorted(host for _, host in queue.sent) == ["blog.example", "shop.example", "shop.example"]
     # When the worker processes each message
-    scanner = SucceedingScanner()
+    scanner = FinishingScanner()
     for scan_id, _ in queue.sent:
         done = await process_scan(
             scan_id,
