@@ -1,1 +1,2 @@
-"""Monitors: whole sites audited from their sitemaps, on a schedule (docs/monitors.md)."""
+"""Monitors: whole sites audited from their pages or sitemaps, on a schedule, with signed webhooks
+(docs/monitors.md)."""
