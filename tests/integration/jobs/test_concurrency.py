@@ -86,32 +86,3 @@ async def test_sequential_fetches_reuse_one_keep_alive_connection() -> None:
             )
         assert len(env.server.stats.requests) == len(BOARDS)
         assert env.server.stats.connections == 1
-
-
-async def test_a_host_left_with_work_takes_over_connections_idle_elsewhere() -> None:
-    # Given every connection of a poll granted: three to a host done with its work, one to another
-    async with (
-        serving(many_boards(), latency=0.05) as early,
-        serving(many_boards(), latency=0.05) as late,
-    ):
-        policy = quick_policy(limits=ConcurrencyLimits(per_host=3, total=4))
-        await asyncio.gather(
-            *(
-                fetch_board("greenhouse", board, client=early.client, settings=early.settings, policy=policy)
-                for board in BOARDS[:3]
-            ),
-            fetch_board("greenhouse", BOARDS[0], client=late.client, settings=late.settings, policy=policy),
-        )
-        assert late.server.stats.max_in_flight == 1
-
-        # When the other host then gets six boards at once, the first host idle
-        results = await asyncio.gather(
-            *(
-                fetch_board("greenhouse", board, client=late.client, settings=late.settings, policy=policy)
-                for board in BOARDS
-            )
-        )
-
-        # Then it uses its whole per-host cap, not just the one connection it held
-        assert all(result.complete for result in results)
-        assert late.server.stats.max_in_flight == 3

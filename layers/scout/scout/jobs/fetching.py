@@ -14,7 +14,7 @@ import email.utils
 import json
 import random
 import weakref
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -44,12 +44,8 @@ class ConcurrencyLimits:
     Requests are admitted the way the pool will serve them: to a host's idle connection first;
     a new connection only while fewer than ``total`` were granted (so a poll opens at most
     ``total`` connections, each of them reused rather than closed to make room for another
-    host's). Once every one is granted, a host whose connections are all busy, below its cap,
-    takes over an idle one of a host that has nobody waiting for it (the one with the most
-    idle). Without that, the hosts that were busiest at the start of a poll kept their
-    connections idle for the rest of it while the host with the long tail (Workday's pages and
-    details) queued hundreds of requests on the three it had got: bench/polling at 250 ms
-    stalled ~50 s in 2 of 3 runs with 5 of 20 slots in flight. Waiters are served in arrival
+    host's). A host that has no connection at all when every one is granted takes over an idle
+    one of the host with the most idle, rather than wait for ever. Waiters are served in arrival
     order among those that can go. The state belongs to an event loop, so each loop has its own.
     """
 
@@ -89,7 +85,6 @@ class _Admission:
         self.granted = 0
         self.hosts: dict[str, _Host] = {}
         self.waiting: deque[tuple[str, asyncio.Future[None]]] = deque()
-        self.waiting_by_host: Counter[str] = Counter()
 
     def _try_admit(self, origin: str) -> bool:
         if self.in_flight >= self.total:
@@ -100,7 +95,7 @@ class _Admission:
         if host.busy >= host.connections:
             if self.granted < self.total:
                 self.granted += 1
-            elif (donor := self._idle_donor(origin)) is not None:
+            elif host.connections == 0 and (donor := self._most_idle()) is not None:
                 donor.connections -= 1
             else:
                 return False
@@ -109,31 +104,22 @@ class _Admission:
         self.in_flight += 1
         return True
 
-    def _idle_donor(self, taker: str) -> _Host | None:
-        """The host with the most idle connections among those no request is waiting for."""
-        candidates = [
-            host
-            for origin, host in self.hosts.items()
-            if origin != taker and host.connections > host.busy and not self.waiting_by_host[origin]
-        ]
-        return max(candidates, key=lambda host: host.connections - host.busy, default=None)
+    def _most_idle(self) -> _Host | None:
+        donor = max(self.hosts.values(), key=lambda host: host.connections - host.busy, default=None)
+        return donor if donor is not None and donor.connections > donor.busy else None
 
     async def acquire(self, origin: str) -> None:
         if not self.waiting and self._try_admit(origin):
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiting.append((origin, future))
-        self.waiting_by_host[origin] += 1
         try:
             await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self.release(origin)  # admitted just as it was cancelled: give the slot back
             else:
-                # A dispatch may have dropped the cancelled waiter already (and counted it).
-                with contextlib.suppress(ValueError):
-                    self.waiting.remove((origin, future))
-                    self.waiting_by_host[origin] -= 1
+                self.waiting.remove((origin, future))
             raise
 
     def release(self, origin: str) -> None:
@@ -148,10 +134,8 @@ class _Admission:
         while self.waiting:
             origin, future = self.waiting.popleft()
             if future.done():
-                self.waiting_by_host[origin] -= 1
                 continue
             if self.in_flight < self.total and self._try_admit(origin):
-                self.waiting_by_host[origin] -= 1
                 future.set_result(None)
             else:
                 still.append((origin, future))
