@@ -71,7 +71,13 @@ def create_monitor(request: MonitorRequest) -> Response[CreatedMonitor]:
     tags=["monitors"],
     security=BEARER,
     middlewares=[monitor_owners],
-    responses=error_answers(_ERRORS, 400, 401, 502),
+    responses={
+        200: {
+            "description": "A page of your monitors, newest first; next_cursor continues",
+            "content": {"application/json": {"model": MonitorPage}},
+        },
+        **error_answers(_ERRORS, 400, 401, 502),
+    },
 )
 def list_monitors(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -88,7 +94,10 @@ def list_monitors(
     tags=["monitors"],
     security=BEARER,
     middlewares=[monitor_owners],
-    responses=error_answers(_ERRORS, 401, 404, 502),
+    responses={
+        200: {"description": "The monitor", "content": {"application/json": {"model": Monitor}}},
+        **error_answers(_ERRORS, 401, 404, 502),
+    },
 )
 def get_monitor(monitor_id: str) -> Monitor:
     return runtime.run(service.get_monitor(monitor_id, router.principal(), store=deps.current().store()))
@@ -100,7 +109,10 @@ def get_monitor(monitor_id: str) -> Monitor:
     tags=["monitors"],
     security=BEARER,
     middlewares=[monitor_owners],
-    responses=error_answers(_ERRORS, 400, 401, 404, 502),
+    responses={
+        200: {"description": "The monitor, changed", "content": {"application/json": {"model": Monitor}}},
+        **error_answers(_ERRORS, 400, 401, 404, 502),
+    },
 )
 def update_monitor(monitor_id: str, patch: MonitorPatch) -> Monitor:
     parts = deps.current()
@@ -159,7 +171,13 @@ def run_monitor(monitor_id: str) -> Response[MonitorRun]:
     tags=["monitors"],
     security=BEARER,
     middlewares=[monitor_owners],
-    responses=error_answers(_ERRORS, 400, 401, 404, 502),
+    responses={
+        200: {
+            "description": "A page of the monitor's runs, newest first; next_cursor continues",
+            "content": {"application/json": {"model": MonitorRunPage}},
+        },
+        **error_answers(_ERRORS, 400, 401, 404, 502),
+    },
 )
 def list_runs(
     monitor_id: str,
