@@ -119,10 +119,7 @@ class MonitorStore:
         following = page.get("next")
         return MonitorPage(
             items=[Monitor.model_validate(item) for item in page["items"]],
-            next_cursor=encode_cursor(
-                MonitorsPosition,
-                {"created_at": following["created_at"], "id": following["id"]} if following else None,
-            ),
+            next_cursor=encode_cursor(MonitorsPosition, following),
         )
 
     async def update_monitor(
@@ -177,10 +174,7 @@ class MonitorStore:
         following = page.get("next")
         return MonitorRunPage(
             items=[MonitorRun.model_validate(item) for item in page["items"]],
-            next_cursor=encode_cursor(
-                MonitorRunsPosition,
-                {"created_at": following["created_at"], "id": following["id"]} if following else None,
-            ),
+            next_cursor=encode_cursor(MonitorRunsPosition, following),
         )
 
     async def claim_due_monitors(self, limit: int, lease_seconds: int) -> list[DueMonitor]:
