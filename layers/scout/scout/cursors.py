@@ -84,6 +84,18 @@ class HistoryPosition(Position):
     id: UUID
 
 
+class MonitorsPosition(Position):
+    list_name: str = "monitors"
+    created_at: StorableTimestamp
+    id: UUID
+
+
+class MonitorRunsPosition(Position):
+    list_name: str = "monitor_runs"
+    created_at: StorableTimestamp
+    id: UUID
+
+
 def encode_cursor(position_type: type[Position], next_position: dict[str, Any] | None) -> str | None:
     """The cursor for a list function's ``next`` (None when the list has ended)."""
     if next_position is None:

@@ -376,6 +376,17 @@ def _principal_in(context: Mapping[str, Any]) -> Principal:
     return principal
 
 
+class ScoutRouter(APIGatewayHttpRouter):
+    """Routes of one area (such as monitors) that an API function includes in its
+    :class:`ScoutRoutes`; they authenticate and read the principal as the function's own do."""
+
+    def requires(self, *strategies: Strategy) -> TokenCheck:
+        return requires(*strategies)
+
+    def principal(self) -> Principal:
+        return _principal_in(self.context)
+
+
 class ScoutRoutes(APIGatewayHttpRouter):
     """An API function's routes, declared at import, served by a :class:`ScoutHttpApi`.
 
