@@ -1,8 +1,16 @@
 -- Sync speed (issue 14): the sync of a large board touches only the rows that change.
 -- Same parameters and behaviour as 20261206000100_job_content.sql, except that
 -- * the incoming postings are indexed and analysed, so the joins are planned for their size;
--- * an unchanged posting's last_seen_at is refreshed at most once a day instead of every poll,
---   so an unchanged re-poll writes no posting row.
+-- * a posting seen again unchanged is not rewritten: an unchanged re-poll writes no posting
+--   row. When it was last seen stays exact: a posting in the source's latest successful sync
+--   (in_latest_sync) was last seen then (sources.last_success_at); only a posting that
+--   changes, (re)appears or drops out of that sync is written, and one that drops out keeps
+--   the time of the last sync that listed it in its own last_seen_at.
+
+alter table public.postings add column in_latest_sync boolean not null default false;
+comment on column public.postings.in_latest_sync is
+    'Listed by the source''s latest successful sync: last seen at sources.last_success_at, '
+    'else at last_seen_at.';
 
 create or replace function public.sync_source_postings(p_source_id uuid, p_result jsonb) returns jsonb
 language plpgsql
@@ -108,15 +116,23 @@ begin
         source_id, external_id, title, url, apply_url, location, locations, workplace_type, remote,
         department, team, employment_type, posted_at, updated_at, description_html, description_text,
         salary_min, salary_max, salary_currency, salary_period, salary_year_min, salary_year_max,
-        content_hash, list_hash, detail_pending)
+        content_hash, list_hash, detail_pending, in_latest_sync)
     select p_source_id, external_id, title, url, apply_url, location, coalesce(locations, '[]'::jsonb),
            workplace_type, remote, department, team, employment_type, posted_at, updated_at,
            description_html, description_text, salary_min, salary_max, salary_currency, salary_period,
            salary_year_min, salary_year_max, content_hash, list_hash,
            -- A failed detail, or an "unchanged" one the store turned out not to hold, is retried.
-           coalesce(detail in ('failed', 'unchanged'), false)
-    from incoming
-    where not keep_stored
+           coalesce(detail in ('failed', 'unchanged'), false), true
+    from incoming i
+    -- The same test as the conflict's where below, made first: an insert computes the row's
+    -- search vectors before it finds the conflict, so each unchanged posting cost its four
+    -- tsvectors for nothing (measured: bench.search --parts sync).
+    where not i.keep_stored
+      and not exists (
+          select 1 from public.postings stored
+          where stored.source_id = p_source_id and stored.external_id = i.external_id
+            and stored.content_hash = i.content_hash and stored.archived_at is null
+            and stored.detail_pending = coalesce(i.detail in ('failed', 'unchanged'), false))
     on conflict (source_id, external_id) do update set
         title = excluded.title, url = excluded.url, apply_url = excluded.apply_url,
         location = excluded.location, locations = excluded.locations,
@@ -137,22 +153,28 @@ begin
         salary_period = excluded.salary_period, salary_year_min = excluded.salary_year_min,
         salary_year_max = excluded.salary_year_max, content_hash = excluded.content_hash,
         list_hash = excluded.list_hash, detail_pending = excluded.detail_pending,
-        missed_runs = 0, last_seen_at = now(), archived_at = null
+        missed_runs = 0, last_seen_at = now(), archived_at = null, in_latest_sync = true
     -- Most polls return boards that did not change: rewriting every row would re-toast its
     -- description and rebuild its search entry for nothing (measured in docs/performance.md).
     where p.content_hash is distinct from excluded.content_hash or p.archived_at is not null
        or p.detail_pending is distinct from excluded.detail_pending;
 
     -- Seen again and unchanged (or kept with its stored detail): only the bookkeeping moves;
-    -- a kept posting that had been archived is listed again. last_seen_at moves at most once a
-    -- day: rewriting it on every poll rewrote every row of an unchanged board (the source's
-    -- last_success_at says when the board was last seen whole).
-    update public.postings p set missed_runs = 0, last_seen_at = now(), archived_at = null
+    -- a kept posting that had been archived is listed again. A posting already listed by the
+    -- previous sync is not written at all (rewriting last_seen_at rewrote every row of an
+    -- unchanged board): the source's last_success_at, set below, says when it was seen.
+    update public.postings p
+    set missed_runs = 0, last_seen_at = now(), archived_at = null, in_latest_sync = true
     from incoming i
     where p.source_id = p_source_id and p.external_id = i.external_id
       and (p.content_hash = i.content_hash or i.keep_stored)
-      and (p.archived_at is not null or p.missed_runs <> 0
-           or p.last_seen_at < now() - interval '1 day');
+      and (p.archived_at is not null or p.missed_runs <> 0 or not p.in_latest_sync);
+
+    -- Not in this sync (whatever the guards decide below): last seen by the previous one.
+    update public.postings p
+    set in_latest_sync = false, last_seen_at = greatest(p.last_seen_at, v_source.last_success_at)
+    where p.source_id = p_source_id and p.in_latest_sync
+      and not exists (select 1 from incoming i where i.external_id = p.external_id);
 
     -- Archiving is only ever considered after a complete, successful fetch, and the guards
     -- below hold it back (and stop miss counting) whenever the result looks suspicious.
@@ -205,3 +227,52 @@ $$;
 
 revoke all on function public.sync_source_postings(uuid, jsonb) from public, anon, authenticated;
 grant execute on function public.sync_source_postings(uuid, jsonb) to service_role;
+
+
+-- A job's last_seen_at as before: the latest sync that listed it (see in_latest_sync).
+-- Otherwise as in 20261206000100_job_content.sql.
+
+create or replace function private.job_json(p public.postings, s public.sources) returns jsonb
+language sql stable
+set search_path = ''
+as $$
+    select jsonb_build_object(
+        'id', p.id,
+        'source_id', p.source_id,
+        'company', s.company,
+        'ats', s.ats,
+        'board', s.board,
+        'external_id', p.external_id,
+        'title', p.title,
+        'url', p.url,
+        'apply_url', p.apply_url,
+        'location', p.location,
+        'locations', p.locations,
+        'workplace_type', p.workplace_type,
+        'remote', p.remote,
+        'department', p.department,
+        'team', p.team,
+        'employment_type', p.employment_type,
+        'posted_at', p.posted_at,
+        'updated_at', p.updated_at,
+        'description_html', p.description_html,
+        'description_text', p.description_text,
+        'salary_min', p.salary_min,
+        'salary_max', p.salary_max,
+        'salary_currency', p.salary_currency,
+        'salary_period', p.salary_period,
+        'salary_year_min', p.salary_year_min,
+        'salary_year_max', p.salary_year_max,
+        'first_seen_at', p.first_seen_at,
+        'last_seen_at', case when p.in_latest_sync then greatest(p.last_seen_at, s.last_success_at)
+                             else p.last_seen_at end,
+        'archived_at', p.archived_at
+    )
+$$;
+
+
+-- The scheduler's claim orders due sources by (next_poll_at, id): with only next_poll_at
+-- indexed, sources due at the same moment (a batch made due together) were all read and
+-- sorted by id before the first page of 100 was taken (measured: bench.search --parts claim).
+create index sources_due_order_idx on public.sources (next_poll_at, id) where enabled;
+drop index public.sources_due_idx;
