@@ -19,8 +19,8 @@ Results: ``bench/results/search.json`` and ``search.md``. The machine is shared:
     python -m bench.search [--postings 1000000] [--sources 5000] [--repetitions 20]
                            [--parts jobs,sync,claim]
 
-``--parts`` measures only the named parts while iterating (the record keeps only their
-targets); the recorded run measures all of them.
+``--parts`` measures only the named parts while iterating; such a run is recorded as
+``search-<parts>.md`` / ``.json`` beside the full run's ``search.md``.
 """
 
 from __future__ import annotations
@@ -166,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     if options.record:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "search.json").write_text(json.dumps(results, indent=2) + "\n")
-        (RESULTS / "search.md").write_text(report)
+        # A run of some parts is kept beside the full record, never over it.
+        stem = "search" if options.parts == PARTS else "search-" + "-".join(options.parts)
+        (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / f"{stem}.md").write_text(report)
     return 0 if results["targets_met"] else 1
 
 
