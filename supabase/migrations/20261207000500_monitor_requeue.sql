@@ -89,3 +89,25 @@ revoke all on function public.mark_scans_enqueued(jsonb, boolean) from public, a
 grant execute on function public.mark_scans_enqueued(jsonb, boolean) to service_role;
 revoke all on function public.claim_unsent_run_scans(integer, integer) from public, anon, authenticated;
 grant execute on function public.claim_unsent_run_scans(integer, integer) to service_role;
+
+-- `scout monitor run ID` on the developer's own machine names a monitor by id alone: whose
+-- it is, or no_data_found. Answers {"owner": ...}.
+create or replace function public.get_monitor_owner(p_monitor_id uuid)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    found_owner text;
+begin
+    select m.owner into found_owner from public.monitors m where m.id = p_monitor_id;
+    if not found then
+        raise exception 'No monitor % here.', p_monitor_id using errcode = 'no_data_found';
+    end if;
+    return jsonb_build_object('owner', found_owner);
+end;
+$$;
+
+revoke all on function public.get_monitor_owner(uuid) from public, anon, authenticated;
+grant execute on function public.get_monitor_owner(uuid) to service_role;

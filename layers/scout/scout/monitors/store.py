@@ -56,6 +56,7 @@ LIST_MONITOR_RUNS = sql_function(
 
 CLAIM_DUE_MONITORS = sql_function("claim_due_monitors", p_limit=INTEGER, p_lease_seconds=INTEGER)
 MARK_SCANS_ENQUEUED = sql_function("mark_scans_enqueued", p_scan_ids=JSONB, p_sent=BOOLEAN)
+GET_MONITOR_OWNER = sql_function("get_monitor_owner", p_monitor_id=SQL_UUID)
 CLAIM_UNSENT_RUN_SCANS = sql_function("claim_unsent_run_scans", p_unsent_seconds=INTEGER, p_limit=INTEGER)
 
 
@@ -204,3 +205,8 @@ class MonitorStore:
             self._store, p_unsent_seconds=unsent_seconds, p_limit=limit
         )
         return [UnsentScan.model_validate(item) for item in claimed]
+
+    async def monitor_owner(self, monitor_id: UUID) -> str:
+        """Whose monitor this is (the local CLI's lookup); ``NotFound`` for a missing one."""
+        answer = await GET_MONITOR_OWNER.call(self._store, p_monitor_id=monitor_id)
+        return str(answer["owner"])
