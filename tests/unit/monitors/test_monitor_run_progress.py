@@ -39,7 +39,7 @@ def a_run(**counts: Any) -> MonitorRun:
     return MonitorRun.model_validate(fields | counts)
 
 
-def test_on_a_terminal_the_bar_is_redrawn_in_place_with_done_and_failed_of_planned() -> None:
+def test_on_a_terminal_a_bar_of_done_and_failed_of_planned_is_redrawn_under_each_page_line() -> None:
     # Given a terminal and a run of 2 pages
     out = Terminal()
     progress = Progress(2, out)
@@ -48,11 +48,11 @@ def test_on_a_terminal_the_bar_is_redrawn_in_place_with_done_and_failed_of_plann
     progress.page_done(PageDone(uuid4(), "127.0.0.1", "succeeded"))
     progress.page_done(PageDone(uuid4(), "127.0.0.1", "failed"))
     progress.end()
-    # Then the bar was redrawn with carriage returns and ends full, and no per-page lines
+    # Then each page has its line, the bar is cleared above it and redrawn under it, and ends full
     text = out.getvalue()
-    assert text.count("\r") == 3
+    assert text.count("\r\033[Kpage ") == 2
+    assert "page 2/2 127.0.0.1 failed scan " in text
     assert text.endswith("] 2/2 pages (1 scanned, 1 failed)\n")
-    assert "\npage " not in text
 
 
 def test_elsewhere_each_page_is_one_line_and_there_is_no_bar() -> None:

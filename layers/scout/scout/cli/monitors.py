@@ -103,7 +103,7 @@ async def _run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 class Progress:
-    """A carriage-return bar on a terminal; elsewhere one plain line per page."""
+    """A line per page; on a terminal also a carriage-return bar under them."""
 
     WIDTH = 30
 
@@ -122,12 +122,14 @@ class Progress:
             self.scanned += 1
         else:
             self.failed += 1
-        if not self.on_terminal:
-            done = self.scanned + self.failed
-            self.out.write(
-                f"page {done}/{self.planned} {page.host} {page.status or 'skipped'} scan {page.scan_id}\n"
-            )
-            self.out.flush()
+        done = self.scanned + self.failed
+        # A line per page (DESIGN.md: summary per page); on a terminal it goes above the bar,
+        # which is cleared first and redrawn under it.
+        clear = "\r\033[K" if self.on_terminal else ""
+        self.out.write(
+            f"{clear}page {done}/{self.planned} {page.host} {page.status or 'skipped'} scan {page.scan_id}\n"
+        )
+        self.out.flush()
         self._bar()
 
     def end(self) -> None:
