@@ -376,6 +376,18 @@ def _principal_in(context: Mapping[str, Any]) -> Principal:
     return principal
 
 
+class ScoutRouter(APIGatewayHttpRouter):
+    """Routes of one area kept in their own module, included in an API function's
+    :class:`ScoutRoutes`: the same token checks, and the principal of the request served."""
+
+    def requires(self, *strategies: Strategy) -> TokenCheck:
+        return requires(*strategies)
+
+    def principal(self) -> Principal:
+        # Powertools points an included router's context at the serving resolver's.
+        return _principal_in(self.context)
+
+
 class ScoutRoutes(APIGatewayHttpRouter):
     """An API function's routes, declared at import, served by a :class:`ScoutHttpApi`.
 
