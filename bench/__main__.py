@@ -15,6 +15,7 @@ SUITES = (
     "bench.search",
     "bench.user_tokens",
     "bench.store_outage",
+    "bench.sitemaps",
 )
 
 

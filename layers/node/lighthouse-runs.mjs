@@ -24,6 +24,28 @@ import puppeteer from 'puppeteer-core';
 
 export const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'];
 
+// What a run gathers. A 'full' run is Lighthouse's whole run of the four categories. A
+// 'performance' run is a repeated run of a scan with several: only the performance category
+// (the one that varies between runs and picks the median), without the full-page screenshot,
+// without the back/forward-cache check (a weight-0 diagnostic of the performance category:
+// whether the page may be restored from that cache, which navigates away and back after the
+// measured load) and without an HTML report; the scan takes what it skipped from its full run.
+const SCOPES = {
+  full: {onlyCategories: CATEGORIES, skipAudits: null, disableFullPageScreenshot: false, output: ['json', 'html']},
+  performance: {
+    onlyCategories: ['performance'],
+    skipAudits: ['bf-cache'],
+    disableFullPageScreenshot: true,
+    output: ['json'],
+  },
+};
+
+export function scopeOf(job) {
+  const scope = job.scope ?? 'full';
+  if (!Object.hasOwn(SCOPES, scope)) throw new Error(`unknown run scope ${JSON.stringify(scope)}`);
+  return scope;
+}
+
 async function loadLighthouseInternals() {
   try {
     const [config, navigation, baseArtifacts, driver, runner, urlUtils] = await Promise.all([
@@ -56,11 +78,14 @@ async function loadLighthouseInternals() {
 }
 
 function lighthouseFlags(job, port) {
+  const {onlyCategories, skipAudits, disableFullPageScreenshot, output} = SCOPES[scopeOf(job)];
   return {
     port,
-    output: ['json', 'html'],
+    output,
     logLevel: 'error',
-    onlyCategories: CATEGORIES,
+    onlyCategories,
+    skipAudits,
+    disableFullPageScreenshot,
     maxWaitForLoad: job.maxWaitForLoadMs,
   };
 }
@@ -71,7 +96,7 @@ function lighthouseConfig(job) {
 }
 
 function runKind(job) {
-  return `${job.device}:${job.maxWaitForLoadMs}`;
+  return `${job.device}:${job.maxWaitForLoadMs}:${scopeOf(job)}`;
 }
 
 async function closeTab(page) {

@@ -8,15 +8,20 @@
 //   worker -> parent  {"type":"ready","chromePid":N,"lighthouseVersion":"..."}
 //                   | {"type":"fatal","message":"..."} (then it exits)
 //   parent -> worker  {"type":"run","id":"...","url":"...","device":"mobile"|"desktop",
-//                      "outDir":"/dir","maxWaitForLoadMs":N}
+//                      "outDir":"/dir","maxWaitForLoadMs":N,
+//                      "scope":"full"|"performance","nextScope":"full"|"performance"}
+//                   | {"type":"render","id":"...","jsonPath":"...","outDir":"/dir"}
 //   worker -> parent  {"type":"accepted","id":"..."}
-//   worker -> parent  {"type":"result","id":"...","ok":true,"jsonPath":"...","htmlPath":"...",
+//   worker -> parent  {"type":"result","id":"...","ok":true,"jsonPath":"...","htmlPath":"..."|null,
 //                      "configPrepared":true|false,"summary":{...}}
 //                   | {"type":"result","id":"...","ok":false,"error":{"code":...,"message":...}}
 // The reports are megabytes, so they go to files in outDir rather than into the pipe.
+// A run's scope (lighthouse-runs.mjs) says what it gathers; a 'performance' run writes no
+// HTML report. A render job writes the HTML report of a Lighthouse JSON report (a scan's
+// combined report, docs/audit.md) as htmlPath.
 // Once a result is out, the worker resolves the configuration for the next run of the same
-// device (lighthouse-runs.mjs), so that a scan does not wait for it; configPrepared says
-// whether a run found that work started before the run was asked for.
+// device and of the scope nextScope (default: the run's own), so that a scan does not wait
+// for it; configPrepared says whether a run found that work started before it was asked for.
 //
 // Configuration comes from the environment variable SCOUT_LIGHTHOUSE_WORKER_CONFIG:
 //   {"chromePath": "/usr/bin/chromium", "chromeFlags": ["--headless", ...]}
@@ -25,11 +30,12 @@
 // group, so it would otherwise outlive us.
 
 import {constants as fsConstants} from 'node:fs';
-import {access, writeFile} from 'node:fs/promises';
+import {access, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {createInterface} from 'node:readline';
 
 import * as chromeLauncher from 'chrome-launcher';
+import {ReportGenerator} from 'lighthouse/report/generator/report-generator.js';
 
 import {CATEGORIES, LighthouseRuns} from './lighthouse-runs.mjs';
 
@@ -90,11 +96,18 @@ function describeError(error) {
 async function runJob(runs, job) {
   const result = await runs.run(job);
   if (!result) throw new Error('Lighthouse returned no result');
-  const [json, html] = result.report;
+  const [json, html] = Array.isArray(result.report) ? result.report : [result.report];
   const jsonPath = path.join(job.outDir, 'lighthouse.json');
-  const htmlPath = path.join(job.outDir, 'lighthouse.html');
-  await Promise.all([writeFile(jsonPath, json), writeFile(htmlPath, html)]);
+  const htmlPath = html === undefined ? null : path.join(job.outDir, 'lighthouse.html');
+  await Promise.all([writeFile(jsonPath, json), htmlPath && writeFile(htmlPath, html)]);
   return {jsonPath, htmlPath, configPrepared: result.configPrepared, summary: summarize(result.lhr)};
+}
+
+async function renderJob(job) {
+  const lhr = JSON.parse(await readFile(job.jsonPath, 'utf8'));
+  const htmlPath = path.join(job.outDir, 'lighthouse.html');
+  await writeFile(htmlPath, ReportGenerator.generateReportHtml(lhr));
+  return {jsonPath: job.jsonPath, htmlPath, summary: summarize(lhr)};
 }
 
 async function main() {
@@ -145,7 +158,7 @@ async function main() {
         send({type: 'result', id: null, ok: false, error: {code: 'BAD_JOB', message: String(error)}});
         return;
       }
-      if (job.type !== 'run') {
+      if (job.type !== 'run' && job.type !== 'render') {
         send({type: 'result', id: job.id ?? null, ok: false, error: {code: 'BAD_JOB', message: 'unknown type'}});
         return;
       }
@@ -153,12 +166,19 @@ async function main() {
       // means the job was never started and may be given to a fresh worker.
       send({type: 'accepted', id: job.id});
       try {
-        send({type: 'result', id: job.id, ok: true, ...(await runJob(runs, job))});
+        const done = job.type === 'render' ? await renderJob(job) : await runJob(runs, job);
+        send({type: 'result', id: job.id, ok: true, ...done});
       } catch (error) {
         send({type: 'result', id: job.id, ok: false, error: describeError(error)});
         return;
       }
-      runs.prepare(job);
+      if (job.type !== 'run') return;
+      try {
+        runs.prepare({...job, scope: job.nextScope ?? job.scope});
+      } catch (error) {
+        // A next scope this worker does not know: the next run resolves its own config.
+        console.error('lighthouse-worker: not preparing the next run:', error?.message);
+      }
     });
   });
   lines.on('close', () => {

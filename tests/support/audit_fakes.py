@@ -1,4 +1,5 @@
-"""Small in-memory stand-ins for the audit service's own interfaces (store, queue, artifacts, DNS).
+"""Small in-memory stand-ins for the audit service's own interfaces (store, queue, artifacts,
+scanner, DNS).
 
 They record what they were asked and answer what a test scripts, so unit tests can pin down
 how the service reacts to each outcome of a SQL function without a database.
@@ -12,6 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from scout.audit.artifacts import ArtifactBody, ArtifactLink, StoredArtifact, artifact_key
+from scout.audit.budget import Budget
+from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.egress.policy import EgressPolicy
 
 # Public addresses used only as answers of the fake resolver: nothing ever connects to them.
@@ -116,3 +119,26 @@ def scan_row(scan_id: str = "0b8f5b9e-3c1d-4f7a-9e2b-6a4d8c1e2f30", **fields: An
     }
     row.update(fields)
     return row
+
+
+@dataclass
+class FinishingScanner:
+    """A Scanner that answers every page as succeeded at once, without a browser; records the urls."""
+
+    scanned: list[str] = field(default_factory=list)
+
+    async def scan(
+        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
+    ) -> ScanOutcome:
+        self.scanned.append(url)
+        result = ScanResult(
+            url=url,
+            final_url=url,
+            device=device,
+            status="succeeded",
+            error=None,
+            lighthouse=None,
+            axe=None,
+            timings=Timings(total_ms=900),
+        )
+        return ScanOutcome(result=result, artifacts=ScanArtifacts(screenshot_png=b"\x89PNG", axe_json=b"{}"))

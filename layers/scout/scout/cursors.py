@@ -84,6 +84,18 @@ class HistoryPosition(Position):
     id: UUID
 
 
+class MonitorsPosition(Position):
+    list_name: str = "monitors"
+    created_at: StorableTimestamp
+    id: UUID
+
+
+class MonitorRunsPosition(Position):
+    list_name: str = "monitor_runs"
+    created_at: StorableTimestamp
+    id: UUID
+
+
 class DeliveriesPosition(Position):
     list_name: str = "deliveries"
     attempted_at: StorableTimestamp

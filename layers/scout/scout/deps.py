@@ -24,6 +24,8 @@ from scout import runtime
 from scout.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    import httpx
+
     from scout.audit.artifacts import ArtifactStore
     from scout.audit.axe import AxeScript
     from scout.audit.browser_pool import BrowserPool
@@ -156,6 +158,20 @@ class Dependencies:
             if self._browser_slots is None:
                 self._browser_slots = _BrowserSlots(self.settings, self.egress_policy())
             return self._browser_slots
+
+    # -- monitors --------------------------------------------------------------------------
+
+    def sitemap_client(self) -> httpx.AsyncClient:
+        """The egress-guarded client that reads sitemaps, pooled on the process's loop."""
+        from scout.monitors.sitemaps import new_sitemap_client
+
+        slot: runtime.Pooled[httpx.AsyncClient] = self._once(
+            "sitemap_client",
+            lambda: runtime.pooled(
+                lambda: new_sitemap_client(self.egress_policy()), lambda client: not client.is_closed, _aclose
+            ),
+        )
+        return slot.get()
 
     # -- jobs ------------------------------------------------------------------------------
 

@@ -377,14 +377,13 @@ def _principal_in(context: Mapping[str, Any]) -> Principal:
 
 
 class ScoutRouter(APIGatewayHttpRouter):
-    """Routes of one area kept in their own module, included in an API function's
-    :class:`ScoutRoutes`: the same token checks, and the principal of the request served."""
+    """Routes of one area (such as monitors) that an API function includes in its
+    :class:`ScoutRoutes`; they authenticate and read the principal as the function's own do."""
 
     def requires(self, *strategies: Strategy) -> TokenCheck:
         return requires(*strategies)
 
     def principal(self) -> Principal:
-        # Powertools points an included router's context at the serving resolver's.
         return _principal_in(self.context)
 
 

@@ -1,4 +1,5 @@
-"""The persistent Lighthouse worker: recycling after N runs, after a timeout, and failing to start."""
+"""The persistent Lighthouse worker: recycling after N runs, after a timeout, and failing to start;
+performance-only runs and rendering a combined report."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from scout.audit.lighthouse import LighthouseWorker
+from scout.audit.repeated_runs import combine_reports
 from scout.audit.scan_errors import ScanFailure
 from tests.integration.audit.conftest import CHROMIUM
 from tests.integration.audit.processes import alive
@@ -88,6 +90,72 @@ async def test_warm_worker_resolves_the_next_runs_configuration_ahead_with_the_s
     assert second_report["categories"].keys() == first_report["categories"].keys()
     assert second_report["audits"].keys() == first_report["audits"].keys()
     assert second.summary.scores["accessibility"] is not None
+
+
+async def test_a_performance_run_gathers_only_performance_with_the_full_runs_settings(
+    site: SiteServer,
+) -> None:
+    # Given a worker that has run Lighthouse in full, told that a performance run comes next
+    worker = LighthouseWorker(chromium_path=CHROMIUM, egress=UncheckedEgress())
+    try:
+        full = await worker.run(
+            site.url("/"), "mobile", max_wait_for_load_ms=15_000, scope="full", next_scope="performance"
+        )
+
+        # When the performance run is asked for
+        performance = await worker.run(
+            site.url("/"), "mobile", max_wait_for_load_ms=15_000, scope="performance"
+        )
+
+        # And the two are combined into the median's report, which the worker renders
+        combined = combine_reports(
+            full.report_json, performance.report_json, full_number=1, performance_number=2
+        )
+        html = await worker.render_html(combined)
+    finally:
+        await worker.aclose()
+
+    full_report, performance_report = json.loads(full.report_json), json.loads(performance.report_json)
+    # Then its configuration was the one prepared for it
+    assert performance.config_prepared
+    # And it gathered the performance category alone: no other audit, no back/forward-cache
+    # check, no full-page screenshot, no HTML report
+    assert set(performance_report["categories"]) == {"performance"}
+    assert "image-alt" not in performance_report["audits"]
+    assert "bf-cache" not in performance_report["audits"]
+    assert "fullPageScreenshot" not in performance_report
+    assert performance.report_html is None
+    assert performance.summary.scores["performance"] is not None
+    assert performance.summary.scores["accessibility"] is None
+    # And it measured with the full run's settings (throttling, form factor, screen, waits);
+    # only what it gathers and writes differs
+    differing = {
+        key
+        for key in full_report["configSettings"].keys() | performance_report["configSettings"].keys()
+        if full_report["configSettings"].get(key) != performance_report["configSettings"].get(key)
+    }
+    assert differing == {"onlyCategories", "skipAudits", "disableFullPageScreenshot", "output"}
+    assert performance_report["audits"].keys() <= full_report["audits"].keys()
+    # And the combined report holds all four categories: performance from the second run
+    report = json.loads(combined)
+    assert set(report["categories"]) == {"performance", "accessibility", "best-practices", "seo"}
+    assert (
+        report["categories"]["performance"]["score"]
+        == performance_report["categories"]["performance"]["score"]
+    )
+    # (its list of audits is the full run's, the skipped back/forward-cache check included)
+    assert (
+        report["categories"]["performance"]["auditRefs"]
+        == full_report["categories"]["performance"]["auditRefs"]
+    )
+    assert report["categories"]["seo"] == full_report["categories"]["seo"]
+    assert report["audits"].keys() == full_report["audits"].keys()
+    assert report["audits"]["bf-cache"] == full_report["audits"]["bf-cache"]
+    assert report["fullPageScreenshot"] == full_report["fullPageScreenshot"]
+    # And Lighthouse's renderer made its HTML report from that combined report
+    assert html.startswith(b"<!doctype html>") or b"<html" in html[:2000]
+    assert b"This report combines two runs of the page" in html
+    assert b'"best-practices"' in html
 
 
 async def test_a_chrome_killed_between_runs_is_replaced_before_the_next_run(site: SiteServer) -> None:

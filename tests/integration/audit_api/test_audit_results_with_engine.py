@@ -125,18 +125,29 @@ def test_three_runs_give_three_runs_and_the_median_runs_report(scanning: Scannin
             "speed-index",
         }
         assert run["metrics"]["first-contentful-paint"] > 0
-    # And the reported run is the one whose performance score is the median
+        assert run["scores"]["performance"] is not None
+    # And the first run scored every category; the later ones measured performance only
+    first, *later = lighthouse["runs"]
+    assert None not in first["scores"].values()
+    for run in later:
+        assert {key for key, score in run["scores"].items() if score is not None} == {"performance"}
+    # And the reported run is the one whose performance score is the median, with the first
+    # run's other scores
     performances = sorted(run["scores"]["performance"] for run in lighthouse["runs"])
     median = next(run for run in lighthouse["runs"] if run["run"] == lighthouse["median_run"])
     assert median["scores"]["performance"] == performances[1]
-    assert lighthouse["scores"] == median["scores"]
-    # And the stored Lighthouse report is that run's own
+    assert lighthouse["scores"] == {**first["scores"], "performance": median["scores"]["performance"]}
+    # And the stored Lighthouse report is that run's, complete with all four categories
     links = {artifact["name"]: artifact["url"] for artifact in finished["artifacts"]}
     report = httpx.get(links["lighthouse.json"], timeout=10).json()
     assert round(report["categories"]["performance"]["score"] * 100) == median["scores"]["performance"]
     assert report["audits"]["first-contentful-paint"]["numericValue"] == pytest.approx(
         median["metrics"]["first-contentful-paint"]
     )
+    assert {
+        category: round(report["categories"][category]["score"] * 100) for category in report["categories"]
+    } == lighthouse["scores"]
+    assert b"<html" in httpx.get(links["lighthouse.html"], timeout=10).content[:2000]
     # And the page was opened for axe once (with the scan's own User-Agent); every other
     # load of it was Lighthouse's
     browser_version = runtime.run(scanning.engine.browser_pool.browser()).version

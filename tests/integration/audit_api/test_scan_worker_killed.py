@@ -18,11 +18,9 @@ from uuid import UUID
 
 import psycopg
 
-from scout.audit.budget import Budget
-from scout.audit.result import ScanArtifacts, ScanOutcome, ScanResult, Timings
 from scout.audit.scan_processing import process_scan
 from scout.store import Store
-from tests.support.audit_fakes import MemoryArtifacts
+from tests.support.audit_fakes import FinishingScanner, MemoryArtifacts
 from tests.support.functions import ROOT
 
 # A worker whose scan never ends: it says when it started scanning, then hangs until killed.
@@ -45,23 +43,6 @@ async def main():
 asyncio.run(main())
 """
 LEASE_SECONDS = 1
-
-
-class FinishingScanner:
-    async def scan(
-        self, url: str, device: str, *, runs: int = 1, budget: Budget | None = None
-    ) -> ScanOutcome:
-        result = ScanResult(
-            url=url,
-            final_url=url,
-            device=device,
-            status="succeeded",
-            error=None,
-            lighthouse=None,
-            axe=None,
-            timings=Timings(total_ms=900),
-        )
-        return ScanOutcome(result=result, artifacts=ScanArtifacts(screenshot_png=b"\x89PNG", axe_json=b"{}"))
 
 
 async def queued_scan(db: psycopg.AsyncConnection[dict[str, Any]]) -> UUID:

@@ -116,6 +116,13 @@ def test_audit_api_may_send_to_the_queue_and_read_the_bucket_only(resources: dic
         ("GET", "/scans/{scan_id}"),
         ("GET", "/scans/{scan_id}/diff"),
         ("GET", "/history"),
+        ("POST", "/monitors"),
+        ("GET", "/monitors"),
+        ("GET", "/monitors/{monitor_id}"),
+        ("PATCH", "/monitors/{monitor_id}"),
+        ("DELETE", "/monitors/{monitor_id}"),
+        ("POST", "/monitors/{monitor_id}/run"),
+        ("GET", "/monitors/{monitor_id}/runs"),
     }
     assert api["Environment"]["Variables"]["SCAN_QUEUE_URL"] == {"!Ref": "ScanQueue"}
 

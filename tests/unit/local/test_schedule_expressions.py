@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scout.local.schedule_expressions import (
+from scout.schedule_expressions import (
     ScheduleExpressionError,
     UnsupportedScheduleExpression,
     parse_schedule_expression,

@@ -9,7 +9,9 @@ and all routed through the one egress guard.
 Lighthouse and the browser half run concurrently and fail independently: one failing gives
 a ``partial`` result, both failing a ``failed`` one. With ``runs`` above one, Lighthouse runs
 that many times one after another in the same warm worker while axe runs once; the result
-reports the median run (``scout.audit.repeated_runs``). With a ``budget``, the result carries
+reports the median run (``scout.audit.repeated_runs``: the first run gathers every category,
+the later ones performance only, and a median among those is reported in a combined report
+that the worker renders). With a ``budget``, the result carries
 its verdict (``scout.audit.budget``).
 """
 
@@ -28,7 +30,7 @@ from scout.audit.egress_gate import EgressGate
 from scout.audit.lighthouse import LighthouseRun, LighthouseWorker
 from scout.audit.node_layer import NodeLayer
 from scout.audit.page_audit import PageAudit, PageAuditOptions, PageProgress, audit_page
-from scout.audit.repeated_runs import NumberedRun, report_runs
+from scout.audit.repeated_runs import NumberedRun, combine_reports, full_run, report_runs, run_scope
 from scout.audit.result import (
     MAX_RUNS,
     Device,
@@ -50,9 +52,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class _LighthouseRuns:
-    runs: list[NumberedRun]
-    # Sentences about runs after the first that failed and were left out.
-    warnings: list[str]
+    # The reported run (the median one, its report combined when it gathered only performance).
+    reported: LighthouseRun
+    summary: LighthouseSummary
 
 
 _Part = TypeVar("_Part", _LighthouseRuns, PageAudit)
@@ -170,12 +172,8 @@ class ScanEngine:
             status = ScanStatus.FAILED
         elif lighthouse_failure or page_failure:
             status = ScanStatus.PARTIAL
-        lighthouse_run: LighthouseRun | None = None
-        lighthouse_summary: LighthouseSummary | None = None
-        if lighthouse_runs is not None:
-            lighthouse_run, lighthouse_summary = report_runs(
-                lighthouse_runs.runs, warnings=lighthouse_runs.warnings
-            )
+        lighthouse_run = lighthouse_runs.reported if lighthouse_runs else None
+        lighthouse_summary = lighthouse_runs.summary if lighthouse_runs else None
         final_url = progress.final_url or (lighthouse_summary.final_url if lighthouse_summary else None)
         result = _result(
             url,
@@ -211,7 +209,7 @@ class ScanEngine:
     async def _run_lighthouse(
         self, url: str, device: Device, runs: int, elapsed: list[int]
     ) -> _LighthouseRuns:
-        """``runs`` runs one after another; a first run that fails fails them all.
+        """``runs`` runs one after another, and the reported one; a first run that fails fails them all.
 
         A page that fails Lighthouse once (a timeout, an HTTP error) would fail it each time,
         so the scan does not spend the rest of its time repeating that. A later run that
@@ -222,11 +220,15 @@ class ScanEngine:
         warnings: list[str] = []
         try:
             for number in range(1, runs + 1):
+                scope = run_scope(number)
                 try:
                     run = await self._lighthouse.run(
                         url,
                         device,
                         max_wait_for_load_ms=round(self._options.navigation_timeout_seconds * 1000),
+                        scope=scope,
+                        # The run after this scan's last is most likely the next scan's first.
+                        next_scope=run_scope(number + 1 if number < runs else 1),
                     )
                 except ScanFailure as failure:
                     if not finished:
@@ -235,8 +237,22 @@ class ScanEngine:
                         f"Lighthouse run {number} of {runs} failed and is left out: {failure.message}"
                     )
                     continue
-                finished.append(NumberedRun(number, run))
-            return _LighthouseRuns(finished, warnings)
+                finished.append(NumberedRun(number, run, scope))
+            chosen, summary = report_runs(finished, warnings=warnings)
+            if chosen.scope == "full":
+                return _LighthouseRuns(chosen.run, summary)
+            full = full_run(finished)
+            report_json = combine_reports(
+                full.run.report_json,
+                chosen.run.report_json,
+                full_number=full.number,
+                performance_number=chosen.number,
+            )
+            report_html = await self._lighthouse.render_html(report_json)
+            return _LighthouseRuns(
+                LighthouseRun(summary=chosen.run.summary, report_json=report_json, report_html=report_html),
+                summary,
+            )
         finally:
             elapsed.append(_ms(started))
 

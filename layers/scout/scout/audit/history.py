@@ -82,10 +82,7 @@ async def scan_history(
     return HistoryPage(
         page_url=page_url,
         items=[HistoryItem.model_validate(item) for item in page["items"]],
-        next_cursor=encode_cursor(
-            HistoryPosition,
-            {"created_at": following["created_at"], "id": following["id"]} if following else None,
-        ),
+        next_cursor=encode_cursor(HistoryPosition, following),
     )
 
 

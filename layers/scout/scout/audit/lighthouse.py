@@ -19,7 +19,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -45,6 +45,12 @@ _STOPPED_UNEXPECTEDLY = "The performance audit (Lighthouse) stopped unexpectedly
 _STDERR_TAIL_LINES = 20
 # Lines on stdout are small summaries; the limit only guards against a runaway worker.
 _LINE_LIMIT_BYTES = 1 << 20
+
+
+# What a run gathers (layers/node/lighthouse-runs.mjs): "full" is Lighthouse's whole run of the
+# four categories; "performance" only the performance category, without the full-page
+# screenshot or an HTML report (the repeated runs of a scan, scout.audit.repeated_runs).
+RunScope = Literal["full", "performance"]
 
 
 class _RuntimeError(BaseModel):
@@ -103,7 +109,8 @@ class LighthouseRunSummary(BaseModel):
 class LighthouseRun:
     summary: LighthouseRunSummary
     report_json: bytes
-    report_html: bytes
+    # None for a "performance" run, which writes no HTML report.
+    report_html: bytes | None
     # Whether the worker had started resolving this run's Lighthouse configuration before
     # the run was asked for (it does so after each run, for the next one of its kind).
     config_prepared: bool = False
@@ -173,15 +180,45 @@ class LighthouseWorker:
         async with self._lock:
             await self._ensure_started()
 
-    async def run(self, url: str, device: Device, *, max_wait_for_load_ms: int) -> LighthouseRun:
-        """One Lighthouse run; raises ScanFailure("lighthouse_failed") when it cannot finish."""
+    async def run(
+        self,
+        url: str,
+        device: Device,
+        *,
+        max_wait_for_load_ms: int,
+        scope: RunScope = "full",
+        next_scope: RunScope | None = None,
+    ) -> LighthouseRun:
+        """One Lighthouse run; raises ScanFailure("lighthouse_failed") when it cannot finish.
+
+        ``next_scope`` is the scope of the run expected next (default: this one's), whose
+        configuration the worker resolves once this run's result is out.
+        """
+        job = {
+            "type": "run",
+            "url": url,
+            "device": device,
+            "maxWaitForLoadMs": max_wait_for_load_ms,
+            "scope": scope,
+            "nextScope": next_scope or scope,
+        }
+        return await self._submit(job)
+
+    async def render_html(self, report_json: bytes) -> bytes:
+        """Lighthouse's HTML report of a Lighthouse JSON report (a scan's combined report)."""
+        run = await self._submit({"type": "render"}, report_json=report_json)
+        if run.report_html is None:
+            raise ScanFailure("lighthouse_failed", detail="the worker rendered no HTML report")
+        return run.report_html
+
+    async def _submit(self, job: dict[str, Any], *, report_json: bytes | None = None) -> LighthouseRun:
         if self.closed:
             raise RuntimeError("the Lighthouse worker is closed")
         async with self._lock:
             for attempt in (1, 2):
                 await self._ensure_started()
                 try:
-                    return await self._run_once(url, device, max_wait_for_load_ms)
+                    return await self._run_once(job, report_json)
                 except _WorkerGone as gone:
                     accepted = gone.args[0] if gone.args else True
                     await self._stop(kill=True, reason="worker exited")
@@ -200,22 +237,20 @@ class LighthouseWorker:
 
     # -- one run -----------------------------------------------------------------------
 
-    async def _run_once(self, url: str, device: Device, max_wait_for_load_ms: int) -> LighthouseRun:
+    async def _run_once(self, job: dict[str, Any], report_json: bytes | None) -> LighthouseRun:
         process = self._process
         assert process is not None
         assert process.stdin is not None
         assert self._tmp_dir is not None
         job_id = uuid.uuid4().hex
         out_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._tmp_dir))
-        job = {
-            "type": "run",
-            "id": job_id,
-            "url": url,
-            "device": device,
-            "outDir": str(out_dir),
-            "maxWaitForLoadMs": max_wait_for_load_ms,
-        }
-        self._runs_on_process += 1
+        job = {**job, "id": job_id, "outDir": str(out_dir)}
+        if report_json is not None:
+            json_path = out_dir / "input.json"
+            await asyncio.to_thread(json_path.write_bytes, report_json)
+            job["jsonPath"] = str(json_path)
+        if job["type"] == "run":
+            self._runs_on_process += 1
         try:
             try:
                 process.stdin.write(json.dumps(job).encode() + b"\n")
@@ -263,9 +298,10 @@ class LighthouseWorker:
             raise failure_from_lighthouse(error.get("code"), error.get("message"))
         try:
             summary = LighthouseRunSummary.from_worker(message["summary"])
+            html_path = message.get("htmlPath")
             report_json, report_html = await asyncio.gather(
                 asyncio.to_thread(Path(message["jsonPath"]).read_bytes),
-                asyncio.to_thread(Path(message["htmlPath"]).read_bytes),
+                asyncio.to_thread(Path(html_path).read_bytes) if html_path else _nothing(),
             )
         except (KeyError, TypeError, ValidationError, OSError) as exc:
             raise ScanFailure("lighthouse_failed", detail=f"unreadable worker result: {exc}") from exc
@@ -410,6 +446,10 @@ class LighthouseWorker:
 
     def _stderr_summary(self) -> str:
         return " | ".join(self._stderr_tail) or "no output"
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _kill_group(pgid: int) -> None:

@@ -79,10 +79,16 @@ class LighthouseTiming(_Frozen):
 
 
 class LighthouseRunRecord(_Frozen):
-    """One of a scan's Lighthouse runs: its scores (0-100) and key metrics (by audit id)."""
+    """One of a scan's Lighthouse runs: its scores (0-100) and key metrics (by audit id).
+
+    Run 1 scores all four categories; runs after it gather performance only, so their other
+    scores are null (docs/audit.md, repeated runs).
+    """
 
     run: int = Field(description="1 for the first run of the scan")
-    scores: LighthouseScores
+    scores: LighthouseScores = Field(
+        description="What this run scored: every category for run 1, performance alone for later runs"
+    )
     metrics: dict[str, float | None] = Field(
         description="first-contentful-paint, largest-contentful-paint, total-blocking-time, speed-index "
         "(ms) and cumulative-layout-shift (unitless)"

@@ -199,10 +199,7 @@ class ScanStore:
         following = page.get("next")
         return ScanPage(
             items=[ScanSummary.model_validate(item) for item in page["items"]],
-            next_cursor=encode_cursor(
-                ScansPosition,
-                {"created_at": following["created_at"], "id": following["id"]} if following else None,
-            ),
+            next_cursor=encode_cursor(ScansPosition, following),
         )
 
     async def claim_scan(

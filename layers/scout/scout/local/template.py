@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from scout.local.cfn_yaml import cfn_scalar, getatt_target, is_intrinsic, load_cfn_yaml, ref_target
-from scout.local.schedule_expressions import (
+from scout.schedule_expressions import (
     ScheduleExpression,
     ScheduleExpressionError,
     UnsupportedScheduleExpression,

@@ -1,1 +1,2 @@
-"""Monitors: sites audited on a schedule, and the signed webhooks about their runs."""
+"""Monitors: whole sites audited from their pages or sitemaps, on a schedule, with signed webhooks
+(docs/monitors.md)."""
