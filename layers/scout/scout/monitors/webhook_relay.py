@@ -111,3 +111,16 @@ async def relay_outbox(
         )
         await webhooks.return_outbox_events(refused)
     return len(event_ids) - len(refused)
+
+
+async def relay_outbox_logged(store: Store, queue: WebhookQueue, *, after: str) -> int:
+    """:func:`relay_outbox` for callers whose own work is done and must stay done (a scan
+    finished, a scheduler tick): any failure is logged, and the events wait in the outbox
+    for the next relay (the monitor scheduler relays on every tick)."""
+    try:
+        return await relay_outbox(store, queue)
+    except Exception:
+        logger.exception(
+            "relaying the webhook outbox failed; the next relay takes its events", extra={"after": after}
+        )
+        return 0
