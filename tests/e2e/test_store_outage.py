@@ -89,7 +89,13 @@ def test_a_postgres_outage_is_a_fast_503_health_stays_up_and_recovery_is_clean(r
             readers.join(timeout=30)
             health.join(timeout=30)
 
-    outage = [answer for answer in readers.answers if killed_at < answer.started <= back_at]
+    # An answer belongs to the outage when it was still under way at the kill: on a loaded
+    # machine a request can take longer than a quick restart leaves Postgres down.
+    outage = [
+        answer
+        for answer in readers.answers
+        if answer.started + answer.seconds > killed_at and answer.started <= back_at
+    ]
     refused = [answer for answer in outage if answer.status != 200]
     # During the outage every refusal was a 503 store_unavailable, each within about a second
     assert refused

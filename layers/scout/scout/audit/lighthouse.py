@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from scout.settings import Settings
 
 _STOP_GRACE_SECONDS = 5.0
+_EXIT_POLL_SECONDS = 0.02
 _STOPPED_UNEXPECTEDLY = "The performance audit (Lighthouse) stopped unexpectedly. Trying again usually works."
 _STDERR_TAIL_LINES = 20
 # Lines on stdout are small summaries; the limit only guards against a runaway worker.
@@ -410,6 +411,7 @@ class LighthouseWorker:
         # killed Node; it is killed by its own group id.
         if chrome_pid is not None:
             _kill_group(chrome_pid)
+            await _exited(chrome_pid, within_seconds=_STOP_GRACE_SECONDS)
         if self._stderr_task is not None:
             self._stderr_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -455,6 +457,17 @@ async def _nothing() -> None:
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+async def _exited(pid: int, *, within_seconds: float) -> None:
+    # SIGKILL is delivered, not executed: a big Chrome takes a moment to tear down its memory,
+    # and the next worker should not start while the last one still holds it.
+    # Nothing signals a non-child's exit, so /proc is polled.
+    for _ in range(int(within_seconds / _EXIT_POLL_SECONDS)):
+        if not _process_running(pid):
+            return
+        await asyncio.sleep(_EXIT_POLL_SECONDS)
+    logger.warning("chrome outlived its kill", extra={"chrome_pid": pid})
 
 
 def _process_running(pid: int) -> bool:
