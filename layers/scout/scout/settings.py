@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, le=30, validation_alias="WEBHOOK_TIMEOUT_SECONDS"
     )
+    # The wait before a failed event's first retry (then doubling to an hour); tests shorten it.
+    webhook_first_retry_seconds: float = Field(
+        default=30.0, ge=1, le=3600, validation_alias="WEBHOOK_FIRST_RETRY_SECONDS"
+    )
 
     # Polling job boards. A poll (fetch + sync) of one source must finish within the deadline;
     # a claimed source is leased for POLL_LEASE_SECONDS so it is not enqueued again meanwhile.

@@ -22,7 +22,7 @@ from scout.egress.policy import EgressPolicy
 from scout.store.postgres import PostgresStore
 from tests.integration.monitors.webhook_rows import SECRET, add_event, add_monitor, event_row
 from tests.support.functions import load_function
-from tests.support.http_server import LoopbackServer, run_in_thread
+from tests.support.http_server import Fault, LoopbackServer, run_in_thread
 from tests.support.webhooks import RecordingWebhookQueue, SignatureCheckingReceiver
 from tests.support.wiring import serving_environment
 
@@ -58,6 +58,7 @@ def delivery_function(
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("ALLOWED_HOSTS", "localhost")
     monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("WEBHOOK_FIRST_RETRY_SECONDS", "2")
     store = PostgresStore(clean_database)
     queue = RecordingWebhookQueue()
     module = load_function("webhook_delivery")
@@ -131,3 +132,24 @@ def test_the_sample_event_is_a_message_for_an_event_that_is_not_there(
     # database, Then its message is consumed (the event is missing: nothing to deliver)
     assert module.handler(SAMPLE, FakeLambdaContext()) == {"batchItemFailures": []}
     assert queue.take() == []
+
+
+def test_a_failed_attempt_is_queued_again_after_the_configured_first_retry(
+    delivery_function: tuple[ModuleType, RecordingWebhookQueue, PostgresStore],
+    receiver: tuple[SignatureCheckingReceiver, LoopbackServer],
+    clean_database: str,
+) -> None:
+    module, queue, _ = delivery_function
+    _, server = receiver
+    # Given an event whose receiver answers 503 once, and WEBHOOK_FIRST_RETRY_SECONDS=2
+    server.inject(Fault(path="/hook", status=503))
+    event_id, _ = runtime.run(_two_events(clean_database, f"http://{RECEIVER_HOST}:{server.port}/hook"))
+    # When the delivery function handles its message
+    answer = module.handler(
+        {"Records": [record("m-1", json.dumps({"event_id": str(event_id)}))]}, FakeLambdaContext()
+    )
+    # Then the message was consumed and the event queued again within the short first retry
+    assert answer == {"batchItemFailures": []}
+    [again] = queue.take()
+    assert again.event_id == event_id
+    assert 1 <= again.delay_seconds <= 2

@@ -67,3 +67,13 @@ def test_backoff_doubles_with_jitter_in_its_upper_half_up_to_an_hour() -> None:
 def test_retry_after_is_honoured_when_longer_than_the_backoff() -> None:
     assert retry_delay_seconds(1, retry_after_seconds=120, jitter=0.0) == 120
     assert retry_delay_seconds(1, retry_after_seconds=1, jitter=0.0) == 15.0
+
+
+def test_a_shorter_first_retry_shortens_the_whole_schedule() -> None:
+    # Given the first retry configured at 2 s (WEBHOOK_FIRST_RETRY_SECONDS, as tests set it)
+    delays = [
+        retry_delay_seconds(attempt, retry_after_seconds=None, jitter=0.0, first_retry_seconds=2.0)
+        for attempt in range(1, 4)
+    ]
+    # Then the doubling starts from it
+    assert delays == [1.0, 2.0, 4.0]

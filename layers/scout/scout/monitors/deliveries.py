@@ -161,11 +161,17 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def retry_delay_seconds(attempt: int, *, retry_after_seconds: float | None, jitter: float) -> float:
+def retry_delay_seconds(
+    attempt: int,
+    *,
+    retry_after_seconds: float | None,
+    jitter: float,
+    first_retry_seconds: float = FIRST_RETRY_SECONDS,
+) -> float:
     """The wait after failed attempt ``attempt``: doubling from 30 s to an hour, the upper half
     of it at random (``jitter`` in [0, 1)) so receivers coming back are not hit all at once,
     and never less than the receiver's Retry-After."""
-    ceiling = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempt - 1))
+    ceiling = min(LONGEST_RETRY_SECONDS, first_retry_seconds * 2 ** max(0, attempt - 1))
     delay = ceiling / 2 + ceiling / 2 * jitter
     if retry_after_seconds is not None:
         delay = max(delay, retry_after_seconds)
@@ -195,6 +201,7 @@ async def deliver_event(
     queue: WebhookQueue,
     now: datetime | None = None,
     jitter: Callable[[], float] = random.random,
+    first_retry_seconds: float = FIRST_RETRY_SECONDS,
 ) -> DeliveryOutcome:
     """One attempt at ``event_id`` (or none, when it is not due or is done with).
 
@@ -225,7 +232,9 @@ async def deliver_event(
         "Scout-Delivery-Attempt": str(claim.attempt),
     }
     result = await sender.post(claim.webhook.url, body, headers)
-    outcome, next_attempt_at = _decide(event, claim.attempt, result, attempt_at, jitter())
+    outcome, next_attempt_at = _decide(
+        event, claim.attempt, result, attempt_at, jitter(), first_retry_seconds
+    )
     decided = await webhooks.record_attempt(
         event.id,
         claim.attempt,
@@ -255,7 +264,12 @@ async def deliver_event(
 
 
 def _decide(
-    event: WebhookEvent, attempt: int, result: AttemptResult, now: datetime, jitter: float
+    event: WebhookEvent,
+    attempt: int,
+    result: AttemptResult,
+    now: datetime,
+    jitter: float,
+    first_retry_seconds: float,
 ) -> tuple[AttemptOutcome, datetime | None]:
     if result.error is None:
         return "delivered", None
@@ -266,7 +280,12 @@ def _decide(
     give_up_at = event.created_at + GIVE_UP_AFTER
     if now >= give_up_at:
         return "abandoned", None
-    delay = retry_delay_seconds(attempt, retry_after_seconds=result.retry_after_seconds, jitter=jitter)
+    delay = retry_delay_seconds(
+        attempt,
+        retry_after_seconds=result.retry_after_seconds,
+        jitter=jitter,
+        first_retry_seconds=first_retry_seconds,
+    )
     # The last attempt falls on the 24-hour mark rather than being skipped.
     return "retry", min(now + timedelta(seconds=delay), give_up_at)
 

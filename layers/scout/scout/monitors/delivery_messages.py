@@ -33,7 +33,11 @@ async def deliver_queued_event(
     event_id = event_id_of(record.body)
     parts = deps.current()
     done = await deliver_event(
-        event_id, store=parts.store(), sender=parts.webhook_sender(), queue=parts.webhook_queue()
+        event_id,
+        store=parts.store(),
+        sender=parts.webhook_sender(),
+        queue=parts.webhook_queue(),
+        first_retry_seconds=parts.settings.webhook_first_retry_seconds,
     )
     if done.outcome in _METRICS:
         metrics.add_metric(name=_METRICS[done.outcome], unit=MetricUnit.Count, value=1)
