@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from scout.audit.scan_queue import ScanQueue
 from scout.monitors.service import run_monitor
 from scout.monitors.store import MonitorStore
+from scout.monitors.webhook_relay import WebhookQueue, relay_outbox_logged
 from scout.observability import logger
 from scout.store import Store
 
@@ -65,12 +66,15 @@ async def run_due_monitors(
     sitemap_client: httpx.AsyncClient,
     limit: int = MONITORS_PER_TICK,
     lease_seconds: int = LEASE_SECONDS,
+    webhook_queue: WebhookQueue | None = None,
 ) -> SchedulerReport:
     """Re-send lost run scans (:func:`resend_unsent_scans`), then claim due monitors and plan a
     scheduled run of each.
 
     One monitor's trouble (its queue send failing) is logged and leaves it leased: it is due
-    again when the lease ends, and the others are planned meanwhile.
+    again when the lease ends, and the others are planned meanwhile. With ``webhook_queue``,
+    the tick then relays the webhook outbox: the safety net for events a scan worker's relay
+    left there.
     """
     try:
         resent = await resend_unsent_scans(store=store, queue=queue)
@@ -97,6 +101,9 @@ async def run_due_monitors(
             failed_plans += 1
         else:
             planned += 1
+    if webhook_queue is not None:
+        relayed = await relay_outbox_logged(store, webhook_queue, after="scheduler tick")
+        logger.info("webhook outbox relayed", extra={"relayed": relayed})
     return SchedulerReport(
         claimed=len(due), planned=planned, failed_plans=failed_plans, errors=errors, resent=resent
     )
