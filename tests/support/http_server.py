@@ -114,6 +114,7 @@ class LoopbackServer:
         hold_until_in_flight: int | None = None,
         hold_timeout: float = 5.0,
         stats: ServerStats | None = None,
+        port: int = 0,
     ) -> None:
         self.handler = handler
         self.latency = latency
@@ -125,7 +126,8 @@ class LoopbackServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight_changed: asyncio.Condition | None = None
-        self.port = 0
+        # 0: any free port; a given one lets a test bring a "down" receiver back where it was.
+        self.port = port
 
     @property
     def url(self) -> str:
@@ -137,7 +139,7 @@ class LoopbackServer:
 
     async def start(self) -> LoopbackServer:
         self._in_flight_changed = asyncio.Condition()
-        self._server = await asyncio.start_server(self._serve_connection, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve_connection, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -1,5 +1,5 @@
-"""Opaque keyset cursors for every list (jobs, companies, sources, runs, scans, history): the position
-after a page's last item, for ``?cursor=``.
+"""Opaque keyset cursors for every list (jobs, companies, sources, runs, scans, history,
+deliveries): the position after a page's last item, for ``?cursor=``.
 
 A list's SQL function answers ``next``, the sort key of the last item it returned. The API
 hands that out as URL-safe base64 of a small JSON object tagged with the list it belongs to,
@@ -93,6 +93,12 @@ class MonitorsPosition(Position):
 class MonitorRunsPosition(Position):
     list_name: str = "monitor_runs"
     created_at: StorableTimestamp
+    id: UUID
+
+
+class DeliveriesPosition(Position):
+    list_name: str = "deliveries"
+    attempted_at: StorableTimestamp
     id: UUID
 
 
