@@ -72,28 +72,27 @@ class RunsPosition(Position):
     id: UUID
 
 
-class ScansPosition(Position):
+class NewestFirstPosition(Position):
+    """A list in (created_at, id) order, newest first, as private.keyset_page pages it."""
+
+    created_at: StorableTimestamp
+    id: UUID
+
+
+class ScansPosition(NewestFirstPosition):
     list_name: str = "scans"
-    created_at: StorableTimestamp
-    id: UUID
 
 
-class HistoryPosition(Position):
+class HistoryPosition(NewestFirstPosition):
     list_name: str = "history"
-    created_at: StorableTimestamp
-    id: UUID
 
 
-class MonitorsPosition(Position):
+class MonitorsPosition(NewestFirstPosition):
     list_name: str = "monitors"
-    created_at: StorableTimestamp
-    id: UUID
 
 
-class MonitorRunsPosition(Position):
+class MonitorRunsPosition(NewestFirstPosition):
     list_name: str = "monitor_runs"
-    created_at: StorableTimestamp
-    id: UUID
 
 
 class DeliveriesPosition(Position):
