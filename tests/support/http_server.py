@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import re
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -115,8 +116,11 @@ class LoopbackServer:
         hold_timeout: float = 5.0,
         stats: ServerStats | None = None,
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.handler = handler
+        # A server-side context (tests/support/private_ca.py) makes this an https server.
+        self.tls = tls
         self.latency = latency
         self.hold_until_in_flight = hold_until_in_flight
         self.hold_timeout = hold_timeout
@@ -131,7 +135,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def inject(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -139,7 +143,9 @@ class LoopbackServer:
 
     async def start(self) -> LoopbackServer:
         self._in_flight_changed = asyncio.Condition()
-        self._server = await asyncio.start_server(self._serve_connection, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(
+            self._serve_connection, "127.0.0.1", self.port, ssl=self.tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -194,13 +194,15 @@ class Dependencies:
         if "webhook_sender" in self._built:
             sender: WebhookSender = self._built["webhook_sender"]
             return sender
-        from scout.monitors.deliveries import WebhookSender
+        from scout.monitors.deliveries import WebhookSender, trusting_ca_bundle
 
         slot: runtime.Pooled[WebhookSender] = self._once(
             "webhook_sender_slot",
             lambda: runtime.pooled(
                 lambda: WebhookSender.guarded(
-                    self.egress_policy(), timeout_seconds=self.settings.webhook_timeout_seconds
+                    self.egress_policy(),
+                    timeout_seconds=self.settings.webhook_timeout_seconds,
+                    ssl_context=trusting_ca_bundle(self.settings.webhook_ca_bundle),
                 ),
                 lambda sender: not sender.closed,
                 _aclose,

@@ -48,6 +48,9 @@ from scout.monitors.webhook_store import (
 from scout.observability import logger
 
 if TYPE_CHECKING:
+    import ssl
+    from pathlib import Path
+
     import httpx
 
     from scout.egress.policy import EgressPolicy
@@ -71,6 +74,23 @@ class AttemptResult:
     retry_after_seconds: float | None = None
 
 
+def trusting_ca_bundle(ca_bundle: Path | None) -> ssl.SSLContext | None:
+    """The default CA certificates plus those in ``ca_bundle`` (``WEBHOOK_CA_BUNDLE``), or
+    None without one (the sender then uses the default context). Certificates stay verified."""
+    if ca_bundle is None:
+        return None
+    import ssl
+
+    import httpx
+
+    context = httpx.create_ssl_context(trust_env=False)
+    try:
+        context.load_verify_locations(cafile=str(ca_bundle))
+    except ssl.SSLError as exc:
+        raise RuntimeError(f"WEBHOOK_CA_BUNDLE {ca_bundle} holds no PEM CA certificate: {exc}") from exc
+    return context
+
+
 class WebhookSender:
     """POSTs signed events through an egress-guarded client that follows no redirect."""
 
@@ -82,11 +102,17 @@ class WebhookSender:
 
     @classmethod
     def guarded(
-        cls, policy: EgressPolicy, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+        cls,
+        policy: EgressPolicy,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> WebhookSender:
         from scout.egress.transport import new_guarded_client
 
-        client = new_guarded_client(policy, follow_redirects=False, timeout=timeout_seconds)
+        client = new_guarded_client(
+            policy, follow_redirects=False, timeout=timeout_seconds, ssl_context=ssl_context
+        )
         return cls(client, timeout_seconds=timeout_seconds)
 
     @property
