@@ -12,11 +12,9 @@ import psycopg
 import pytest
 
 from scout.errors import UpstreamFailed
-from scout.monitors.models import MonitorRequest
 from scout.monitors.scheduling import resend_unsent_scans, run_due_monitors
-from scout.monitors.service import run_monitor
-from scout.monitors.store import MonitorStore
 from scout.store.postgres import PostgresStore
+from tests.integration.monitors.listed_runs import create_listed_monitor, run_listed_monitor
 from tests.support.audit_fakes import RecordingQueue
 
 PAGES = [
@@ -41,23 +39,10 @@ class QueueFailingAfter:
 
 
 async def start_half_queued_run(store: PostgresStore) -> tuple[UUID, QueueFailingAfter]:
-    monitor = await MonitorStore(store).create_monitor(
-        "user:u1",
-        MonitorRequest.model_validate({"name": "site", "urls": PAGES}),
-        webhook_secret="k" * 43,
-        next_run_at=None,
-    )
+    monitor = await create_listed_monitor(store, PAGES)
     queue = QueueFailingAfter(accepted=2)
-    async with httpx.AsyncClient() as unused_client:  # listed pages: the planner fetches nothing
-        with pytest.raises(UpstreamFailed) as raised:
-            await run_monitor(
-                monitor.id,
-                "user:u1",
-                trigger="manual",
-                store=store,
-                queue=queue,
-                sitemap_client=unused_client,
-            )
+    with pytest.raises(UpstreamFailed) as raised:
+        await run_listed_monitor(store, monitor, queue)
     assert raised.value.code == "queue_unavailable"
     return monitor.id, queue
 

@@ -17,13 +17,11 @@ from moto import mock_aws
 
 from scout.audit.scan_processing import process_scan_message
 from scout.deps import Dependencies
-from scout.monitors.models import MonitorRequest
 from scout.monitors.scheduling import run_due_monitors
-from scout.monitors.service import run_monitor
-from scout.monitors.store import MonitorStore
 from scout.monitors.webhook_relay import SqsWebhookQueue, event_id_of, relay_outbox
 from scout.settings import Settings
 from scout.store.postgres import PostgresStore
+from tests.integration.monitors.listed_runs import create_listed_monitor, run_listed_monitor
 from tests.integration.monitors.webhook_rows import add_event, add_monitor, event_row
 from tests.support.audit_fakes import FinishingScanner, MemoryArtifacts, RecordingQueue
 from tests.support.webhooks import RecordingWebhookQueue
@@ -107,26 +105,13 @@ async def test_the_sqs_queue_carries_each_event_id(db: Db, postgres_store: Postg
 
 
 async def _finished_monitor_scans(postgres_store: PostgresStore) -> tuple[UUID, list[UUID]]:
-    request = MonitorRequest.model_validate(
-        {
-            "name": "site",
-            "urls": ["https://shop.example/", "https://shop.example/cart"],
-            "webhook_url": "https://hooks.example/in",
-        }
-    )
-    monitor = await MonitorStore(postgres_store).create_monitor(
-        "user:u1", request, webhook_secret="k" * 43, next_run_at=None
+    monitor = await create_listed_monitor(
+        postgres_store,
+        ["https://shop.example/", "https://shop.example/cart"],
+        webhook_url="https://hooks.example/in",
     )
     scans = RecordingQueue()
-    async with httpx.AsyncClient() as unused_client:  # listed pages: the planner fetches nothing
-        run = await run_monitor(
-            monitor.id,
-            "user:u1",
-            trigger="manual",
-            store=postgres_store,
-            queue=scans,
-            sitemap_client=unused_client,
-        )
+    run = await run_listed_monitor(postgres_store, monitor, scans)
     return run.id, [scan_id for scan_id, _ in scans.sent]
 
 
