@@ -176,11 +176,11 @@ def queue_scan(database_url: str, aws: LocalAws, url: str) -> str:
         ).fetchone()
     assert row is not None
     scan_id: str = row["outcome"]["scan"]["id"]
-    from scout.audit.scan_queue import message_body, message_group
+    from scout.audit.scan_queue import SCAN_MESSAGE, message_group
 
     aws.sqs.send_message(
         QueueUrl=aws.queue_url,
-        MessageBody=message_body(UUID(scan_id)),
+        MessageBody=SCAN_MESSAGE.body(UUID(scan_id)),
         MessageGroupId=message_group(urlparse(url).hostname or ""),
         MessageDeduplicationId=scan_id,
     )

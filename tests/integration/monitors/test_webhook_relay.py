@@ -18,7 +18,7 @@ from moto import mock_aws
 from scout.audit.scan_processing import process_scan_message
 from scout.deps import Dependencies
 from scout.monitors.scheduling import run_due_monitors
-from scout.monitors.webhook_relay import SqsWebhookQueue, event_id_of, relay_outbox
+from scout.monitors.webhook_relay import DELIVERY_MESSAGE, SqsWebhookQueue, relay_outbox
 from scout.settings import Settings
 from scout.store.postgres import PostgresStore
 from tests.integration.monitors.listed_runs import create_listed_monitor, run_listed_monitor
@@ -101,7 +101,7 @@ async def test_the_sqs_queue_carries_each_event_id(db: Db, postgres_store: Postg
     assert await relay_outbox(postgres_store, SqsWebhookQueue(url, client=sqs)) == 2
     # Then each message's body names one event
     answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-    assert {event_id_of(message["Body"]) for message in answer["Messages"]} == events
+    assert {DELIVERY_MESSAGE.id_of(message["Body"]) for message in answer["Messages"]} == events
 
 
 async def _finished_monitor_scans(postgres_store: PostgresStore) -> tuple[UUID, list[UUID]]:

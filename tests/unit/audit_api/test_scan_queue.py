@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from scout.audit.scan_queue import MAX_GROUP_ID_LENGTH, SqsScanQueue, message_group, scan_id_of
+from scout.audit.scan_queue import MAX_GROUP_ID_LENGTH, SqsScanQueue, message_group
 
 
 @pytest.fixture
@@ -67,9 +67,3 @@ def test_a_host_longer_than_a_group_id_may_be_is_grouped_by_its_digest() -> None
 
 def test_hosts_differing_only_in_case_share_a_group() -> None:
     assert message_group("Example.COM") == message_group("example.com") == "example.com"
-
-
-@pytest.mark.parametrize("body", ["", "[]", '{"scan": "x"}', '{"scan_id": "not-a-uuid"}', "scan 1"])
-def test_a_body_scout_never_sends_is_a_value_error(body: str) -> None:
-    with pytest.raises(ValueError, match="not a scan message"):
-        scan_id_of(body)

@@ -29,7 +29,7 @@ from scout import runtime
 from scout.audit.artifacts import ArtifactBody, ArtifactStore, StoredArtifact
 from scout.audit.budget import Budget
 from scout.audit.result import MAX_RUNS, Device, ScanOutcome
-from scout.audit.scan_queue import scan_id_of
+from scout.audit.scan_queue import SCAN_MESSAGE
 from scout.audit.store import GaveUp, ScanStore, Skipped, Superseded
 from scout.observability import logger, metrics
 
@@ -138,7 +138,7 @@ async def _upload(
 
 def handle_scan_message(body: str, *, remaining_millis: int, parts: Dependencies) -> WorkOutcome:
     """Process one message body with the process's parts; raising sends it back to the queue."""
-    scan_id = scan_id_of(body)
+    scan_id = SCAN_MESSAGE.id_of(body)
     deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
     done = runtime.run(process_scan_message(scan_id, parts, lease_seconds(remaining_millis), deadline))
     if done.outcome in ("finished", "gave_up") and done.status is not None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
+from scout.sqs import IdMessage, SqsClientSlot
+
 if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
     from scout.settings import Settings
 
 # SQS: MessageGroupId is 1-128 characters; a DNS name may be 253.
@@ -33,31 +36,21 @@ def message_group(target_host: str) -> str:
     return "sha256:" + hashlib.sha256(host.encode()).hexdigest()
 
 
-def message_body(scan_id: UUID) -> str:
-    return json.dumps({"scan_id": str(scan_id)})
-
-
-def scan_id_of(body: str) -> UUID:
-    """The scan id a message carries; ``ValueError`` for a body scout never sends."""
-    try:
-        data = json.loads(body)
-        return UUID(str(data["scan_id"]))
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"not a scan message: {body[:200]!r}") from exc
+SCAN_MESSAGE = IdMessage("scan_id", "scan message")
 
 
 class SqsScanQueue:
     """Sends scan messages with boto3 (sync), on a worker thread so the event loop runs on."""
 
-    def __init__(self, queue_url: str, client: Any = None) -> None:
+    def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
-        self._client = client if client is not None else new_sqs_client()
+        self._client = SqsClientSlot(client)
 
     async def send(self, scan_id: UUID, target_host: str) -> None:
         await asyncio.to_thread(
-            self._client.send_message,
+            (await self._client.get()).send_message,
             QueueUrl=self.queue_url,
-            MessageBody=message_body(scan_id),
+            MessageBody=SCAN_MESSAGE.body(scan_id),
             MessageGroupId=message_group(target_host),
             MessageDeduplicationId=str(scan_id),
         )
@@ -67,13 +60,3 @@ class SqsScanQueue:
         if not settings.scan_queue_url:
             raise RuntimeError("SCAN_QUEUE_URL is not set: the audit API cannot queue scans")
         return cls(settings.scan_queue_url)
-
-
-def new_sqs_client() -> Any:
-    """An SQS client (region, credentials and AWS_ENDPOINT_URL from the environment).
-
-    One per queue, and scout.deps builds the queue once per process.
-    """
-    import boto3
-
-    return boto3.client("sqs")

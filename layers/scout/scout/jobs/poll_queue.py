@@ -7,7 +7,6 @@ result in one store call, without first asking the database what the source is.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
@@ -18,6 +17,7 @@ from scout.errors import QueueUnavailable
 from scout.jobs.posting import AtsKind
 from scout.observability import logger
 from scout.settings import Settings
+from scout.sqs import SqsClientSlot
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -51,20 +51,10 @@ class SqsPollQueue:
 
     def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
-        self._client = client
-        self._client_made = threading.Lock()
-
-    def client(self) -> SQSClient:
-        # boto3's default session is not safe to build clients from in two threads at once.
-        with self._client_made:
-            if self._client is None:
-                import boto3  # only the functions that enqueue pay for importing boto3
-
-                self._client = boto3.client("sqs")
-            return self._client
+        self._client = SqsClientSlot(client)
 
     async def send(self, requests: Sequence[PollRequest]) -> list[PollRequest]:
-        client = await asyncio.to_thread(self.client)
+        client = await self._client.get()
         groups = [
             requests[start : start + SQS_BATCH_LIMIT] for start in range(0, len(requests), SQS_BATCH_LIMIT)
         ]

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from scout import deps
 from scout.monitors.deliveries import deliver_event
-from scout.monitors.webhook_relay import event_id_of
+from scout.monitors.webhook_relay import DELIVERY_MESSAGE
 from scout.observability import metrics
 
 _METRICS = {
@@ -30,7 +30,7 @@ _METRICS = {
 async def deliver_queued_event(
     record: SQSRecord, lambda_context: LambdaContext | None = None
 ) -> dict[str, Any]:
-    event_id = event_id_of(record.body)
+    event_id = DELIVERY_MESSAGE.id_of(record.body)
     parts = deps.current()
     done = await deliver_event(
         event_id,

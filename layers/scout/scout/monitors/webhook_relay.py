@@ -14,16 +14,17 @@ a duplicate message that may cause is harmless (``begin_webhook_delivery`` decid
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from scout.monitors.webhook_store import WebhookStore
 from scout.observability import logger
+from scout.sqs import IdMessage, SqsClientSlot
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
     from scout.settings import Settings
     from scout.store.protocol import Store
 
@@ -38,42 +39,21 @@ class WebhookQueue(Protocol):
     async def send(self, event_id: UUID, delay_seconds: int = 0) -> None: ...
 
 
-def message_body(event_id: UUID) -> str:
-    return json.dumps({"event_id": str(event_id)})
-
-
-def event_id_of(body: str) -> UUID:
-    """The event id a delivery message carries; ``ValueError`` for a body scout never sends."""
-    try:
-        data = json.loads(body)
-        return UUID(str(data["event_id"]))
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"not a webhook delivery message: {body[:200]!r}") from exc
+DELIVERY_MESSAGE = IdMessage("event_id", "webhook delivery message")
 
 
 class SqsWebhookQueue:
     """The delivery queue (standard SQS); boto3 blocks, so each send runs on a worker thread."""
 
-    def __init__(self, queue_url: str, client: Any = None) -> None:
+    def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
-        self._client = client
-        self._client_made = threading.Lock()
-
-    def client(self) -> Any:
-        # boto3's default session is not safe to build clients from in two threads at once.
-        with self._client_made:
-            if self._client is None:
-                import boto3  # only the functions that relay or deliver pay for boto3
-
-                self._client = boto3.client("sqs")
-            return self._client
+        self._client = SqsClientSlot(client)
 
     async def send(self, event_id: UUID, delay_seconds: int = 0) -> None:
-        client = await asyncio.to_thread(self.client)
         await asyncio.to_thread(
-            client.send_message,
+            (await self._client.get()).send_message,
             QueueUrl=self.queue_url,
-            MessageBody=message_body(event_id),
+            MessageBody=DELIVERY_MESSAGE.body(event_id),
             DelaySeconds=max(0, min(int(delay_seconds), MAX_QUEUE_DELAY_SECONDS)),
         )
 
