@@ -17,10 +17,23 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from scout.errors import InvalidCursor
+from scout.errors import BadRequest, InvalidCursor
 from scout.store.values import StorableText, StorableTimestamp
 
+# Every list of the audit API (scans, history, monitors, their runs and deliveries).
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
 P = TypeVar("P", bound="Position")
+
+
+def check_page_size(limit: int) -> None:
+    """BadRequest unless ``limit`` is a page size those lists serve (the API's query checks it
+    first; this holds for every other caller)."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+
+
 Item = TypeVar("Item")
 
 

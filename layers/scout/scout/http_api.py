@@ -20,19 +20,21 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
 from scout import __version__, deps
 from scout.auth import Principal, Strategy, authenticate, policies
+from scout.cursors import MAX_PAGE_SIZE
 from scout.errors import (
     ErrorBody,
     ErrorInfo,
@@ -111,6 +113,25 @@ def error_answers(meanings: Mapping[int, str], *statuses: int) -> dict[int, Open
             }
         responses[status] = response
     return responses
+
+
+# The query of a list route: ?cursor= continues where the previous page's next_cursor says.
+PageCursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+
+
+def page_answers(
+    page: type[BaseModel], description: str, meanings: Mapping[int, str], *statuses: int
+) -> dict[int, OpenAPIResponse]:
+    """A list route's OpenAPI responses: 200 with a ``page`` (``description`` says of what), and
+    the scout errors it answers with."""
+    return {
+        200: {
+            "description": f"{description}; next_cursor continues",
+            "content": {"application/json": {"model": page}},
+        },
+        **error_answers(meanings, *statuses),
+    }
 
 
 def _host_name(host_header: str) -> str:

@@ -24,8 +24,9 @@ from scout.audit.diffs import DEFAULT_REGRESSION_THRESHOLD, ScanDiff
 from scout.audit.models import Scan, ScanDetail, ScanPage, ScanRequest
 from scout.audit.result import Device
 from scout.auth import Strategy
+from scout.cursors import DEFAULT_PAGE_SIZE
 from scout.egress.urls import MAX_URL_LENGTH
-from scout.http_api import BEARER, ScoutRoutes, error_answers
+from scout.http_api import BEARER, PageCursor, PageLimit, ScoutRoutes, error_answers, page_answers
 from scout.monitors.api import router as monitors_router
 from scout.monitors.deliveries_api import router as deliveries_router
 from scout.observability import metrics
@@ -125,18 +126,9 @@ def create_scan(request: ScanRequest, idempotency_key: IdempotencyKey = None) ->
     tags=["audit"],
     security=BEARER,
     middlewares=[scan_readers],
-    responses={
-        200: {
-            "description": "A page of your scans, newest first; next_cursor continues",
-            "content": {"application/json": {"model": ScanPage}},
-        },
-        **error_answers(_ERROR_DESCRIPTIONS, 401, 502),
-    },
+    responses=page_answers(ScanPage, "A page of your scans, newest first", _ERROR_DESCRIPTIONS, 401, 502),
 )
-def list_scans(
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
-) -> ScanPage:
+def list_scans(cursor: PageCursor = None, limit: PageLimit = DEFAULT_PAGE_SIZE) -> ScanPage:
     return runtime.run(
         scans.list_scans(app.principal(), store=deps.current().store(), cursor=cursor, limit=limit)
     )
@@ -206,8 +198,8 @@ def diff_scan(
 def scan_history(
     url: Annotated[str, Query(min_length=1, max_length=MAX_URL_LENGTH, description="The page")],
     device: Annotated[Device, Query(description="The emulated device of the scans")] = "mobile",
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=scans.MAX_PAGE_SIZE)] = scans.DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
 ) -> history.HistoryPage:
     return runtime.run(
         history.scan_history(

@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 
 from scout.audit.diffs import compare_scans
 from scout.audit.result import BudgetVerdict, Device, ScanStatus
-from scout.audit.scans import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, owner_of, scan_uuid
+from scout.audit.scans import owner_of, scan_uuid
 from scout.audit.store import ScanStore
 from scout.auth import Principal, Strategy
-from scout.cursors import HistoryPosition, decode_cursor, encode_cursor
+from scout.cursors import DEFAULT_PAGE_SIZE, HistoryPosition, check_page_size, decode_cursor, encode_cursor
 from scout.egress.urls import parse_target_url
 from scout.errors import BadRequest, Conflict, ErrorInfo, NotFound
 
@@ -73,8 +73,7 @@ async def scan_history(
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> HistoryPage:
     """The principal's own scans of the page at ``url`` on ``device``, newest first."""
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    check_page_size(limit)
     page_url = page_url_of(url)
     after = decode_cursor(HistoryPosition, cursor)
     page = await ScanStore(store).scan_history(owner_of(principal), page_url, device, after, limit)

@@ -20,7 +20,7 @@ from scout.audit.result import MAX_RUNS, ScanStatus
 from scout.audit.scan_queue import ScanQueue
 from scout.audit.store import KeyReused, RateLimitReached, ScanReplayed, ScanStore
 from scout.auth import Principal, Strategy
-from scout.cursors import ScansPosition, decode_cursor
+from scout.cursors import DEFAULT_PAGE_SIZE, ScansPosition, check_page_size, decode_cursor
 from scout.egress.policy import EgressPolicy, check_target_url
 from scout.errors import BadRequest, Conflict, NotFound, RateLimited, UpstreamFailed
 from scout.observability import logger
@@ -28,8 +28,6 @@ from scout.observability import logger
 if TYPE_CHECKING:
     from scout.store import Store
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 # Printable ASCII without spaces at the ends: what clients put in a header, bounded.
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
 
@@ -134,8 +132,7 @@ async def list_scans(
     principal: Principal, *, store: Store, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> ScanPage:
     """The principal's own scans, newest first; ``next_cursor`` continues after this page."""
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    check_page_size(limit)
     return await ScanStore(store).list_scans(owner_of(principal), decode_cursor(ScansPosition, cursor), limit)
 
 

@@ -8,14 +8,12 @@ process's event loop, and shapes the response.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from scout import deps, runtime
 from scout.auth import Strategy
-from scout.http_api import BEARER, ScoutRouter, error_answers
+from scout.cursors import DEFAULT_PAGE_SIZE
+from scout.http_api import BEARER, PageCursor, PageLimit, ScoutRouter, error_answers, page_answers
 from scout.monitors import service
 from scout.monitors.models import (
     CreatedMonitor,
@@ -71,18 +69,9 @@ def create_monitor(request: MonitorRequest) -> Response[CreatedMonitor]:
     tags=["monitors"],
     security=BEARER,
     middlewares=[monitor_owners],
-    responses={
-        200: {
-            "description": "A page of your monitors, newest first; next_cursor continues",
-            "content": {"application/json": {"model": MonitorPage}},
-        },
-        **error_answers(_ERRORS, 400, 401, 502),
-    },
+    responses=page_answers(MonitorPage, "A page of your monitors, newest first", _ERRORS, 400, 401, 502),
 )
-def list_monitors(
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = service.DEFAULT_PAGE_SIZE,
-) -> MonitorPage:
+def list_monitors(cursor: PageCursor = None, limit: PageLimit = DEFAULT_PAGE_SIZE) -> MonitorPage:
     return runtime.run(
         service.list_monitors(router.principal(), store=deps.current().store(), cursor=cursor, limit=limit)
     )
@@ -171,18 +160,12 @@ def run_monitor(monitor_id: str) -> Response[MonitorRun]:
     tags=["monitors"],
     security=BEARER,
     middlewares=[monitor_owners],
-    responses={
-        200: {
-            "description": "A page of the monitor's runs, newest first; next_cursor continues",
-            "content": {"application/json": {"model": MonitorRunPage}},
-        },
-        **error_answers(_ERRORS, 400, 401, 404, 502),
-    },
+    responses=page_answers(
+        MonitorRunPage, "A page of the monitor's runs, newest first", _ERRORS, 400, 401, 404, 502
+    ),
 )
 def list_runs(
-    monitor_id: str,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = service.DEFAULT_PAGE_SIZE,
+    monitor_id: str, cursor: PageCursor = None, limit: PageLimit = DEFAULT_PAGE_SIZE
 ) -> MonitorRunPage:
     return runtime.run(
         service.list_runs(

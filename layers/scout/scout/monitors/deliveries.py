@@ -31,9 +31,9 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from scout.cursors import DeliveriesPosition, decode_cursor
+from scout.cursors import DEFAULT_PAGE_SIZE, DeliveriesPosition, check_page_size, decode_cursor
 from scout.egress.urls import parse_target_url
-from scout.errors import BadRequest, BlockedTarget, DnsFailed, ErrorInfo, InvalidUrl, NotFound
+from scout.errors import BlockedTarget, DnsFailed, ErrorInfo, InvalidUrl, NotFound
 from scout.monitors.signing import SIGNATURE_HEADER, signature_header
 from scout.monitors.webhook_relay import MAX_QUEUE_DELAY_SECONDS, WebhookQueue
 from scout.monitors.webhook_store import (
@@ -316,10 +316,6 @@ def _decide(
     return "retry", min(now + timedelta(seconds=delay), give_up_at)
 
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-
-
 async def list_deliveries(
     monitor_id: str, owner: str, *, store: Store, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> DeliveryPage:
@@ -328,8 +324,7 @@ async def list_deliveries(
     ``NotFound`` for a monitor id that is malformed, unknown, or another owner's: the answer
     never tells whether someone else's monitor exists.
     """
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    check_page_size(limit)
     try:
         monitor = UUID(monitor_id)
     except ValueError:

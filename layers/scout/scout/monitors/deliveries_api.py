@@ -7,14 +7,11 @@ Included in the audit function's routes (``scout.audit.api``); one call of
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from scout import deps, runtime
 from scout.audit.scans import owner_of
 from scout.auth import Strategy
-from scout.http_api import BEARER, ScoutRouter, error_answers
+from scout.cursors import DEFAULT_PAGE_SIZE
+from scout.http_api import BEARER, PageCursor, PageLimit, ScoutRouter, page_answers
 from scout.monitors import deliveries
 from scout.monitors.webhook_store import DeliveryPage
 
@@ -35,18 +32,12 @@ _ERRORS = {
     tags=["monitors"],
     security=BEARER,
     middlewares=[monitor_owners],
-    responses={
-        200: {
-            "description": "A page of delivery attempts, newest first; next_cursor continues",
-            "content": {"application/json": {"model": DeliveryPage}},
-        },
-        **error_answers(_ERRORS, 400, 401, 404, 502),
-    },
+    responses=page_answers(
+        DeliveryPage, "A page of delivery attempts, newest first", _ERRORS, 400, 401, 404, 502
+    ),
 )
 def list_deliveries(
-    monitor_id: str,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=deliveries.MAX_PAGE_SIZE)] = deliveries.DEFAULT_PAGE_SIZE,
+    monitor_id: str, cursor: PageCursor = None, limit: PageLimit = DEFAULT_PAGE_SIZE
 ) -> DeliveryPage:
     return runtime.run(
         deliveries.list_deliveries(

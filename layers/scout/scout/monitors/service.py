@@ -15,10 +15,16 @@ from uuid import UUID
 from scout.audit.scan_queue import ScanQueue
 from scout.audit.scans import owner_of
 from scout.auth import Principal
-from scout.cursors import MonitorRunsPosition, MonitorsPosition, decode_cursor
+from scout.cursors import (
+    DEFAULT_PAGE_SIZE,
+    MonitorRunsPosition,
+    MonitorsPosition,
+    check_page_size,
+    decode_cursor,
+)
 from scout.egress.policy import EgressPolicy, check_target_url
 from scout.egress.urls import parse_target_url
-from scout.errors import BadRequest, ErrorInfo, NotFound, UpstreamFailed
+from scout.errors import ErrorInfo, NotFound, UpstreamFailed
 from scout.monitors.models import (
     CreatedMonitor,
     Monitor,
@@ -37,8 +43,6 @@ from scout.store import Store
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 # 32 random bytes: the HMAC-SHA256 key of the monitor's webhook signatures.
 SECRET_BYTES = 32
 
@@ -72,8 +76,7 @@ async def list_monitors(
     principal: Principal, *, store: Store, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> MonitorPage:
     """The principal's monitors, newest first; ``next_cursor`` continues after this page."""
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    check_page_size(limit)
     return await MonitorStore(store).list_monitors(
         owner_of(principal), decode_cursor(MonitorsPosition, cursor), limit
     )
@@ -200,8 +203,7 @@ async def list_runs(
     limit: int = DEFAULT_PAGE_SIZE,
 ) -> MonitorRunPage:
     """The monitor's runs, newest first; another owner's monitor is missing."""
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BadRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+    check_page_size(limit)
     return await MonitorStore(store).list_runs(
         monitor_uuid(monitor_id), owner_of(principal), decode_cursor(MonitorRunsPosition, cursor), limit
     )
