@@ -35,7 +35,7 @@ from typing import Any
 from bench.support.polling_machine import load_average
 from scout.egress.policy import EgressPolicy
 from scout.monitors.sitemaps import PageSource, new_sitemap_client, plan_pages
-from tests.integration.monitors.sitemap_site import Page, SitemapSite
+from tests.support.sitemap_site import Page, SitemapSite
 
 RESULTS = Path(__file__).resolve().parent / "results"
 URLS = 50_000

@@ -1,8 +1,8 @@
 """Hostile sitemaps: each one ends in a clear SitemapError and reaches nothing it should not.
 
 The site listens on 127.0.0.2 (allow-listed); a canary on 127.0.0.1, same port, counts any
-connection the guard should have refused. Big bodies are streamed, so the server's byte count
-shows how much the planner really read.
+connection the guard should have refused (both in conftest.py). Big bodies are streamed, so
+the server's byte count shows how much the planner really read.
 """
 
 from __future__ import annotations
@@ -15,35 +15,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from scout.egress.policy import EgressPolicy
-from scout.monitors.sitemaps import PageSource, SitemapError, SitemapLimits, new_sitemap_client, plan_pages
-from tests.integration.egress.servers import NameTable
-from tests.integration.monitors.sitemap_site import Page, SitemapSite
-from tests.integration.monitors.test_sitemap_plans import XML, index, urlset
+from scout.monitors.sitemaps import PageSource, SitemapError, SitemapLimits, plan_pages
+from tests.support.sitemap_site import XML, Page, SitemapSite, index, urlset
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 MB = 1024 * 1024
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[SitemapSite]:
-    async with SitemapSite({}, host="127.0.0.2") as served:
-        yield served
-
-
-@pytest.fixture
-async def canary(site: SitemapSite) -> AsyncIterator[SitemapSite]:
-    async with SitemapSite({}, host="127.0.0.1", port=site.port) as listening:
-        yield listening
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    # Loopback is NOT allowed: only 127.0.0.2, the site. The canary's 127.0.0.1 stays private.
-    names = NameTable({"site.test": ["127.0.0.2"], "canary.test": ["127.0.0.1"]})
-    async with new_sitemap_client(EgressPolicy(allow=["127.0.0.2"], resolver=names)) as guarded:
-        yield guarded
 
 
 def u(site: SitemapSite, path: str) -> str:

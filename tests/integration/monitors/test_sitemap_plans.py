@@ -1,62 +1,21 @@
 """Planning a monitor's pages from real sitemap files served by a loopback site.
 
 The site listens on 127.0.0.2 (allow-listed) under the names site.test and www.site.test;
-a canary on 127.0.0.1, same port, counts connections that must never happen.
+a canary on 127.0.0.1, same port, counts connections that must never happen (both in
+conftest.py).
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from scout.egress.policy import EgressPolicy
-from scout.monitors.sitemaps import PageSource, SitemapError, new_sitemap_client, plan_pages
-from tests.integration.egress.servers import NameTable
-from tests.integration.monitors.sitemap_site import Page, SitemapSite
+from scout.monitors.sitemaps import PageSource, SitemapError, plan_pages
+from tests.support.sitemap_site import XML, Page, SitemapSite, index, urlset
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-XML = {"Content-Type": "application/xml"}
-
-
-def urlset(*locs: str) -> bytes:
-    entries = "".join(f"<url><loc>{loc}</loc><lastmod>2026-12-01</lastmod></url>" for loc in locs)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
-    ).encode()
-
-
-def index(*locs: str) -> bytes:
-    entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
-    ).encode()
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[SitemapSite]:
-    async with SitemapSite({}, host="127.0.0.2") as served:
-        yield served
-
-
-@pytest.fixture
-async def canary(site: SitemapSite) -> AsyncIterator[SitemapSite]:
-    async with SitemapSite({}, host="127.0.0.1", port=site.port) as listening:
-        yield listening
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    names = NameTable(
-        {"site.test": ["127.0.0.2"], "www.site.test": ["127.0.0.2"], "canary.test": ["127.0.0.1"]}
-    )
-    async with new_sitemap_client(EgressPolicy(allow=["127.0.0.2"], resolver=names)) as guarded:
-        yield guarded
 
 
 def on_site(site: SitemapSite, path: str, host: str = "site.test") -> str:

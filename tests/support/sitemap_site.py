@@ -1,4 +1,5 @@
-"""A loopback web site that serves sitemaps for the planner's tests, hostile ones included.
+"""A loopback web site that serves sitemaps for the planner's tests, hostile ones included,
+and the sitemap documents they serve.
 
 Routes answer a status, headers and a body that is either bytes or produced chunk by chunk
 (a 100 MB stream, a server that trickles), so a test can see how much the client really
@@ -15,6 +16,23 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 HANDLER_DEADLINE_SECONDS = 20.0
+XML = {"Content-Type": "application/xml"}
+
+
+def urlset(*locs: str) -> bytes:
+    entries = "".join(f"<url><loc>{loc}</loc><lastmod>2026-12-01</lastmod></url>" for loc in locs)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    ).encode()
+
+
+def index(*locs: str) -> bytes:
+    entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+    ).encode()
 
 
 @dataclass
