@@ -18,7 +18,6 @@ target compares medians from the same run: each API function <= 0.6 x the naive 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -30,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.support.production_layer import build_production_layer
+from bench.support.recording import record
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).with_name("results")
 TARGET_RATIO = 0.6
 NAIVE_IMPORT = "import supabase, boto3, jwt, aws_lambda_powertools.event_handler"
 FUNCTIONS = ("jobs_api", "audit_api")
@@ -191,10 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     report = render_markdown(results, command.strip())
     print(report)
     if options.record:
-        RESULTS.mkdir(parents=True, exist_ok=True)
         stem = "cold_start" + (f"_{options.label}" if options.label else "")
-        (RESULTS / f"{stem}.json").write_text(json.dumps({**results, "command": command}, indent=2) + "\n")
-        (RESULTS / f"{stem}.md").write_text(report)
+        record(stem, {**results, "command": command}, report)
     return 0 if results["meets_target"] else 1
 
 

@@ -15,10 +15,10 @@ import json
 import platform
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
 
+from bench.support.recording import record
 from scout.egress.policy import EgressPolicy
 from scout.egress.proxy import EgressProxy
 from scout.egress.transport import new_guarded_client
@@ -132,9 +132,7 @@ def main() -> None:
     results = asyncio.run(measure(args.requests, args.download_mb))
     print(json.dumps(results, indent=2))
     if args.record:
-        target = Path(__file__).parent / "results" / "egress.json"
-        target.parent.mkdir(exist_ok=True)
-        target.write_text(json.dumps(results, indent=2) + "\n")
+        record("egress", results)
 
 
 if __name__ == "__main__":

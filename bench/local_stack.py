@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.support.recording import record
 from tests.support.local_stack import copy_real_project, running_dev, scout
 
 REQUESTS = 300
-RESULTS = Path(__file__).with_name("results") / "local_stack.json"
 
 
 def main() -> int:
@@ -56,8 +56,7 @@ def main() -> int:
         "python": sys.version.split()[0],
         "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    record("local_stack", result)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.support.polling_machine import load_average
+from bench.support.recording import record
 from tests.integration.audit.servers import CLEAN_PAGE, Reply, SiteServer
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "supabase" / "migrations"
 HOSTS = ("127.0.0.1", "127.0.0.2")
 
@@ -231,9 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(report)
     print(text)
     if not args.no_record:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "monitors.json").write_text(json.dumps(report, indent=2) + "\n")
-        (RESULTS / "monitors.md").write_text(text)
+        record("monitors", report, text)
     return 0
 
 

@@ -30,11 +30,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 from bench.support.polling_machine import load_average
 from bench.support.polling_workload import build_workload, description_html
+from bench.support.recording import record
 from scout.jobs.ats import ashby, greenhouse, lever, smartrecruiters, workday
 from scout.jobs.ats.adapter import merged_posting
 from scout.jobs.html_text import text_of_safe_html
@@ -42,7 +42,6 @@ from scout.jobs.posting import Posting
 from scout.jobs.safe_html import sanitise_html
 from tests.support.ats_payloads import smartrecruiters_detail, workday_detail
 
-RESULTS = Path(__file__).resolve().parent / "results"
 NOW = datetime(2024, 6, 12, tzinfo=UTC)
 WORKDAY = workday.WorkdayBoard(host="acme.wd5.myworkdayjobs.com", tenant="acme", site="External")
 
@@ -251,9 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     report = render(results)
     print(report)
     if not args.no_record:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "posting_cpu.json").write_text(json.dumps(results, indent=2) + "\n")
-        (RESULTS / "posting_cpu.md").write_text(report)
+        record("posting_cpu", results, report)
     return 0
 
 

@@ -25,7 +25,6 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from bench.scanning import (
@@ -37,13 +36,13 @@ from bench.scanning import (
     machine_facts,
 )
 from bench.shop_site import HOST, ShopSite
+from bench.support.recording import record
 from scout.audit.egress_gate import GuardedEgress
 from scout.audit.engine import ScanEngine, ScanOptions
 from scout.audit.result import ScanResult
 from scout.egress.policy import EgressPolicy
 from scout.settings import load_settings
 
-RESULTS = Path(__file__).with_name("results")
 RUNS = 3
 TARGET_RATIO = 0.8
 
@@ -218,12 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_facts(),
         "load_average": {"before": load_before, "after": [round(value, 2) for value in os.getloadavg()]},
     }
-    text = json.dumps(results, indent=2) + "\n"
-    print(text)
+    print(json.dumps(results, indent=2) + "\n")
     if not args.no_record:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "repeated_runs.json").write_text(text)
-        (RESULTS / "repeated_runs.md").write_text(markdown(results))
+        record("repeated_runs", results, markdown(results))
     return 0
 
 

@@ -47,6 +47,7 @@ from typing import Any
 from playwright.async_api import Playwright, async_playwright
 
 from bench.shop_site import HOST, ShopSite
+from bench.support.recording import record
 from scout.audit.axe import AxeScript, run_axe, summarize_axe
 from scout.audit.browser_pool import BrowserPool
 from scout.audit.chromium_flags import chromium_flags
@@ -60,7 +61,6 @@ from scout.audit.screenshot import full_page_screenshot
 from scout.egress.policy import EgressPolicy
 from scout.settings import load_settings
 
-RESULTS = Path(__file__).with_name("results")
 DEVICE: Device = "mobile"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 # Faults planted in bench/pages/index.html that every variant's axe must find.
@@ -618,12 +618,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine_facts(),
         "load_average": {"before": load_before, "after": _load_average()},
     }
-    text = json.dumps(results, indent=2) + "\n"
-    print(text)
+    print(json.dumps(results, indent=2) + "\n")
     if not args.no_record:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "scanning.json").write_text(text)
-        (RESULTS / "scanning.md").write_text(markdown(results))
+        record("scanning", results, markdown(results))
     return 0
 
 

@@ -29,15 +29,14 @@ import tracemalloc
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bench.support.polling_machine import load_average
+from bench.support.recording import record
 from scout.egress.policy import EgressPolicy
 from scout.monitors.sitemaps import PageSource, new_sitemap_client, plan_pages
 from tests.support.sitemap_site import Page, SitemapSite
 
-RESULTS = Path(__file__).resolve().parent / "results"
 URLS = 50_000
 NAMESPACE = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -109,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": {"start": started_load, "end": load_average()},
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sitemaps.json").write_text(json.dumps(report, indent=2) + "\n")
+    record("sitemaps", report)
     print(json.dumps(report, indent=2))
     return 0
 

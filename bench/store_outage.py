@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.support.recording import record
 from scout.errors import StoreUnavailable
 from scout.store.circuit import CircuitBreaker
 from scout.store.embedded import EmbeddedPostgres
@@ -25,7 +26,6 @@ from scout.store.layout import MIGRATIONS_FOLDER
 from scout.store.postgres import PostgresStore
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).with_name("results") / "store_outage.json"
 HEALTHY_CALLS = 200
 OPEN_CIRCUIT_CALLS = 200
 COMMAND = "python -m bench.store_outage"
@@ -93,8 +93,7 @@ def main() -> int:
         python=sys.version.split()[0],
         recorded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    record("store_outage", result)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -19,11 +19,11 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import jwt
 
+from bench.support.recording import record
 from scout.auth import Strategy
 from scout.http_api import ScoutHttpApi
 from scout.settings import Settings
@@ -40,7 +40,6 @@ from tests.support.supabase_keys import (
     rs256_key,
 )
 
-RESULTS = Path(__file__).parent / "results" / "user_tokens.json"
 LEGACY_SECRET = "l" * 40
 COMMAND = "flock /tmp/scout-bench.lock .venv/bin/python -m bench.user_tokens"
 
@@ -125,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     result = measure(args.requests, args.rounds)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    record("user_tokens", result)
     print(json.dumps(result, indent=2))
     return 0
 
