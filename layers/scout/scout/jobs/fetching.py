@@ -14,7 +14,7 @@ import email.utils
 import json
 import random
 import weakref
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-import httpcore
 import httpx
 
 from scout.errors import AtsBadResponse, AtsError, AtsNotFound, AtsRateLimited, AtsTimeout, AtsUnavailable
@@ -32,9 +31,6 @@ _RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _ERROR_BODY_DRAIN_BYTES = 64 * 1024
 _ERROR_BODY_DRAIN_SECONDS = 1.0
-# A request takes over another host's idle connection only after waiting this long: the takeover
-# costs a new connection (a TCP and TLS handshake), worth it for a backlog, not for a brief queue.
-TAKEOVER_AFTER_SECONDS = 0.25
 
 
 class ConcurrencyLimits:
@@ -48,15 +44,9 @@ class ConcurrencyLimits:
     Requests are admitted the way the pool will serve them: to a host's idle connection first;
     a new connection only while fewer than ``total`` were granted (so a poll opens at most
     ``total`` connections, each of them reused rather than closed to make room for another
-    host's). Once every one is granted, a host whose connections are all busy, below its cap,
-    that has waited :data:`TAKEOVER_AFTER_SECONDS` takes over an idle connection of a host
-    nobody is waiting for (the one with the most idle): that
-    host's idle connection is closed first (``close_idle``), so no more than ``total`` are ever
-    open at once. Without the takeover the hosts busiest at the start of a poll kept their
-    connections idle while the host with the long tail (Workday's pages and details) queued
-    hundreds of requests on the three it had got (bench/polling at 250 ms stalled ~50 s); without
-    the close, each takeover left one more connection open. Waiters are served in arrival order
-    among those that can go. The state belongs to an event loop, so each loop has its own.
+    host's). A host that has no connection at all when every one is granted takes over an idle
+    one of the host with the most idle, rather than wait for ever. Waiters are served in arrival
+    order among those that can go. The state belongs to an event loop, so each loop has its own.
     """
 
     def __init__(self, *, per_host: int = 6, total: int = 20) -> None:
@@ -69,19 +59,13 @@ class ConcurrencyLimits:
         )
 
     @asynccontextmanager
-    async def slot(
-        self, origin: str, close_idle: Callable[[], Awaitable[None]] | None = None
-    ) -> AsyncIterator[None]:
-        """A request slot for ``origin``; ``close_idle`` closes one idle connection to it, for
-        when another host takes that connection over."""
+    async def slot(self, origin: str) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         admission = self._by_loop.get(loop)
         if admission is None:
             admission = self._by_loop[loop] = _Admission(self.per_host, self.total)
-        donor = await admission.acquire(origin, close_idle)
+        await admission.acquire(origin)
         try:
-            if donor is not None and donor.close_idle is not None:
-                await donor.close_idle()
             yield
         finally:
             admission.release(origin)
@@ -91,7 +75,6 @@ class ConcurrencyLimits:
 class _Host:
     connections: int = 0  # granted to this host (the pool keeps them alive)
     busy: int = 0
-    close_idle: Callable[[], Awaitable[None]] | None = None
 
 
 class _Admission:
@@ -101,65 +84,43 @@ class _Admission:
         self.in_flight = 0
         self.granted = 0
         self.hosts: dict[str, _Host] = {}
-        self.waiting: deque[tuple[str, asyncio.Future[_Host | None]]] = deque()
-        self.waiting_by_host: Counter[str] = Counter()
-        self.waiting_since: dict[asyncio.Future[_Host | None], float] = {}
+        self.waiting: deque[tuple[str, asyncio.Future[None]]] = deque()
 
-    def _try_admit(self, origin: str, *, may_take_over: bool = False) -> tuple[bool, _Host | None]:
-        """Whether ``origin`` may send now, and the host whose idle connection it takes over."""
+    def _try_admit(self, origin: str) -> bool:
         if self.in_flight >= self.total:
-            return False, None
+            return False
         host = self.hosts.setdefault(origin, _Host())
         if host.busy >= self.per_host:
-            return False, None
-        donor = None
+            return False
         if host.busy >= host.connections:
             if self.granted < self.total:
                 self.granted += 1
-            # A host with no connection has no release of its own to wait for: it never waits.
-            elif (may_take_over or host.connections == 0) and (donor := self._idle_donor(origin)):
+            elif host.connections == 0 and (donor := self._most_idle()) is not None:
                 donor.connections -= 1
             else:
-                return False, None
+                return False
             host.connections += 1
         host.busy += 1
         self.in_flight += 1
-        return True, donor
+        return True
 
-    def _idle_donor(self, taker: str) -> _Host | None:
-        """The host with the most idle connections among those no request is waiting for."""
-        candidates = [
-            host
-            for origin, host in self.hosts.items()
-            if origin != taker and host.connections > host.busy and not self.waiting_by_host[origin]
-        ]
-        return max(candidates, key=lambda host: host.connections - host.busy, default=None)
+    def _most_idle(self) -> _Host | None:
+        donor = max(self.hosts.values(), key=lambda host: host.connections - host.busy, default=None)
+        return donor if donor is not None and donor.connections > donor.busy else None
 
-    async def acquire(self, origin: str, close_idle: Callable[[], Awaitable[None]] | None) -> _Host | None:
-        host = self.hosts.setdefault(origin, _Host())
-        if close_idle is not None:
-            host.close_idle = close_idle
-        if not self.waiting:
-            admitted, donor = self._try_admit(origin)
-            if admitted:
-                return donor
-        future: asyncio.Future[_Host | None] = asyncio.get_running_loop().create_future()
+    async def acquire(self, origin: str) -> None:
+        if not self.waiting and self._try_admit(origin):
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiting.append((origin, future))
-        self.waiting_by_host[origin] += 1
-        self.waiting_since[future] = asyncio.get_running_loop().time()
         try:
-            return await future
+            await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self.release(origin)  # admitted just as it was cancelled: give the slot back
             else:
-                # A dispatch may have dropped the cancelled waiter already (and counted it).
-                with contextlib.suppress(ValueError):
-                    self.waiting.remove((origin, future))
-                    self.waiting_by_host[origin] -= 1
+                self.waiting.remove((origin, future))
             raise
-        finally:
-            self.waiting_since.pop(future, None)
 
     def release(self, origin: str) -> None:
         self.hosts[origin].busy -= 1
@@ -169,21 +130,13 @@ class _Admission:
     def _dispatch(self) -> None:
         if not self.waiting:
             return
-        still: deque[tuple[str, asyncio.Future[_Host | None]]] = deque()
-        patient = asyncio.get_running_loop().time() - TAKEOVER_AFTER_SECONDS
+        still: deque[tuple[str, asyncio.Future[None]]] = deque()
         while self.waiting:
             origin, future = self.waiting.popleft()
             if future.done():
-                self.waiting_by_host[origin] -= 1
                 continue
-            admitted, donor = (
-                self._try_admit(origin, may_take_over=self.waiting_since.get(future, patient) <= patient)
-                if self.in_flight < self.total
-                else (False, None)
-            )
-            if admitted:
-                self.waiting_by_host[origin] -= 1
-                future.set_result(donor)
+            if self.in_flight < self.total and self._try_admit(origin):
+                future.set_result(None)
             else:
                 still.append((origin, future))
         self.waiting = still
@@ -303,7 +256,7 @@ class AtsSession:
         origin = f"{parsed.host}:{parsed.port or parsed.scheme}"
         try:
             async with (
-                self.policy.limits.slot(origin, lambda: close_idle_connection(self.client, parsed)),
+                self.policy.limits.slot(origin),
                 self.client.stream(
                     method,
                     url,
@@ -546,24 +499,6 @@ def _track_total(builder: FetchResultBuilder, page: Page, total_on_every_page: b
             f"the board's total changed from {builder.reported_total} to {page.total} while paging"
         )
         builder.reported_total = page.total
-
-
-async def close_idle_connection(client: httpx.AsyncClient, url: httpx.URL) -> None:
-    """Close one idle keep-alive connection of ``client``'s pool to ``url``'s origin, if any.
-
-    httpx has no public way to do this; its transports (and scout's egress-guarded one) keep an
-    httpcore pool, whose connections are public. A closed connection leaves the pool on its
-    next assignment. A transport without such a pool is left alone.
-    """
-    transport = client._transport_for_url(url)  # no public accessor (see the docstring)
-    pool = getattr(transport, "_pool", None)
-    if not isinstance(pool, httpcore.AsyncConnectionPool):
-        return
-    origin = httpcore.Origin(url.raw_scheme, url.raw_host, url.port or (443 if url.scheme == "https" else 80))
-    for connection in pool.connections:
-        if connection.can_handle_request(origin) and connection.is_idle():
-            await connection.aclose()
-            return
 
 
 def _without_query(url: str) -> str:
