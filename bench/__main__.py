@@ -16,6 +16,7 @@ SUITES = (
     "bench.user_tokens",
     "bench.store_outage",
     "bench.sitemaps",
+    "bench.monitors",
 )
 
 

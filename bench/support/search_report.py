@@ -34,6 +34,52 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"**{met} of {len(results['targets'])} targets met.**",
         "",
+    ]
+    parts = results["settings"].get("parts", ["jobs", "sync", "claim"])
+    if len(parts) < 3:
+        lines += [f"Only these parts were measured: {', '.join(parts)} (`--parts`).", ""]
+    if "shapes" in results:
+        lines += jobs_section(results)
+    lines += [
+        "## Targets",
+        "",
+        "| target | measured | result |",
+        "| --- | ---: | --- |",
+    ]
+    lines += [
+        f"| {target['target']} | {target['measured']} | {'PASS' if target['met'] else 'FAIL'} |"
+        for target in results["targets"]
+    ]
+    if "sync" in results or "claims" in results:
+        lines += [
+            "",
+            "## Sync of a 5,000-posting source and the scheduler's claim",
+            "",
+            "| step | p50 ms | p95 ms | runs |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+    for name, step in results.get("sync", {}).items():
+        lines.append(f"| sync: {name} | {step['p50_ms']} | {step['p95_ms']} | {step['runs']} |")
+    for count, claim in results.get("claims", {}).items():
+        lines.append(
+            f"| claim {claim['claimed']} due of {int(count):,} sources"
+            f" | {claim['p50_ms']} | {claim['p95_ms']}"
+            f" | {results['settings']['repetitions']} |"
+        )
+    if "shapes" in results:
+        lines += ["", "## Index sizes", "", "| table | index | MB |", "| --- | --- | ---: |"]
+        lines += [f"| {row['table']} | {row['index']} | {row['mb']} |" for row in results["index_sizes"]]
+        lines += ["", "## Plans of the three slowest shapes (store p95)", ""]
+        for name, steps in results["plans"].items():
+            lines.append(f"### {name}")
+            lines.append("")
+            for step in steps:
+                lines += [f"Tier {step['rank']} ({step['rows']} rows):", "", "```", step["plan"], "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+def jobs_section(results: dict[str, Any]) -> list[str]:
+    lines = [
         "## GET /jobs",
         "",
         "| shape | query | items | store p50 ms | store p95 ms | handler p50 ms | handler p95 ms |",
@@ -57,36 +103,5 @@ def render_markdown(results: dict[str, Any]) -> str:
         f" page through the store ({common} ms), which is"
         " why list_jobs ranks in tiers (supabase/migrations/20261206000300_jobs_search.sql).",
         "",
-        "## Targets",
-        "",
-        "| target | measured | result |",
-        "| --- | ---: | --- |",
     ]
-    lines += [
-        f"| {target['target']} | {target['measured']} | {'PASS' if target['met'] else 'FAIL'} |"
-        for target in results["targets"]
-    ]
-    lines += [
-        "",
-        "## Sync of a 5,000-posting source and the scheduler's claim",
-        "",
-        "| step | p50 ms | p95 ms | runs |",
-        "| --- | ---: | ---: | ---: |",
-    ]
-    for name, step in results["sync"].items():
-        lines.append(f"| sync: {name} | {step['p50_ms']} | {step['p95_ms']} | {step['runs']} |")
-    for count, claim in results["claims"].items():
-        lines.append(
-            f"| claim {claim['claimed']} due of {int(count):,} sources"
-            f" | {claim['p50_ms']} | {claim['p95_ms']}"
-            f" | {results['settings']['repetitions']} |"
-        )
-    lines += ["", "## Index sizes", "", "| table | index | MB |", "| --- | --- | ---: |"]
-    lines += [f"| {row['table']} | {row['index']} | {row['mb']} |" for row in results["index_sizes"]]
-    lines += ["", "## Plans of the three slowest shapes (store p95)", ""]
-    for name, steps in results["plans"].items():
-        lines.append(f"### {name}")
-        lines.append("")
-        for step in steps:
-            lines += [f"Tier {step['rank']} ({step['rows']} rows):", "", "```", step["plan"], "```", ""]
-    return "\n".join(lines) + "\n"
+    return lines

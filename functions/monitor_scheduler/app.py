@@ -15,6 +15,11 @@ from scout.observability import logger, metrics, tracer
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     parts = deps.current()
     report = runtime.run(
-        run_due_monitors(store=parts.store(), queue=parts.scan_queue(), sitemap_client=parts.sitemap_client())
+        run_due_monitors(
+            store=parts.store(),
+            queue=parts.scan_queue(),
+            sitemap_client=parts.sitemap_client(),
+            webhook_queue=parts.webhook_queue() if parts.settings.webhook_queue_url else None,
+        )
     )
     return report.model_dump()

@@ -68,14 +68,16 @@ def scan_function_limits() -> FunctionLimits:
 
 @pytest.fixture(scope="session")
 def local_aws(aws_endpoint: str) -> LocalAws:
-    """The template's queues and buckets (ScanQueue FIFO, its DLQ, ReportsBucket) on moto's server."""
+    """The template's queues and buckets (ScanQueue FIFO, WebhookQueue, ReportsBucket) on moto's server."""
     template = load_template(TEMPLATE)
     names = local_names(template, endpoint_url=aws_endpoint, region=REGION)
     create_resources(template, names)
     queue_url = names.queue_url("ScanQueue")
     assert isinstance(queue_url, str)
+    webhook_queue_url = names.queue_url("WebhookQueue")
+    assert isinstance(webhook_queue_url, str)
     sqs, s3 = aws_client("sqs", aws_endpoint), aws_client("s3", aws_endpoint)
-    return LocalAws(aws_endpoint, sqs, s3, queue_url, names.bucket_names["ReportsBucket"])
+    return LocalAws(aws_endpoint, sqs, s3, queue_url, names.bucket_names["ReportsBucket"], webhook_queue_url)
 
 
 @pytest.fixture(scope="session")

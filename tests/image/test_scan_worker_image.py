@@ -98,6 +98,8 @@ def function_variables(limits: FunctionLimits, aws: LocalAws, database_url: str,
         "ALLOW_ANONYMOUS_USERS": "false",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("SCOUT_IMAGE_LOG_LEVEL", "INFO"),
         "REPORTS_BUCKET": aws.bucket,
+        # The worker relays webhook events after each scan it ends.
+        "WEBHOOK_QUEUE_URL": aws.webhook_queue_url or "",
     }
     variables = {name: value for name, value in limits.variables.items() if isinstance(value, str)}
     # The supabase store's keys are left unset: the postgres store is the one under test.

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import re
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,8 +115,12 @@ class LoopbackServer:
         hold_until_in_flight: int | None = None,
         hold_timeout: float = 5.0,
         stats: ServerStats | None = None,
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.handler = handler
+        # A server-side context (tests/support/private_ca.py) makes this an https server.
+        self.tls = tls
         self.latency = latency
         self.hold_until_in_flight = hold_until_in_flight
         self.hold_timeout = hold_timeout
@@ -125,11 +130,12 @@ class LoopbackServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight_changed: asyncio.Condition | None = None
-        self.port = 0
+        # 0: any free port; a given one lets a test bring a "down" receiver back where it was.
+        self.port = port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def inject(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -137,7 +143,9 @@ class LoopbackServer:
 
     async def start(self) -> LoopbackServer:
         self._in_flight_changed = asyncio.Condition()
-        self._server = await asyncio.start_server(self._serve_connection, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(
+            self._serve_connection, "127.0.0.1", self.port, ssl=self.tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -1,5 +1,5 @@
-"""Opaque keyset cursors for every list (jobs, companies, sources, runs, scans, history): the position
-after a page's last item, for ``?cursor=``.
+"""Opaque keyset cursors for every list (jobs, companies, sources, runs, scans, history,
+deliveries): the position after a page's last item, for ``?cursor=``.
 
 A list's SQL function answers ``next``, the sort key of the last item it returned. The API
 hands that out as URL-safe base64 of a small JSON object tagged with the list it belongs to,
@@ -72,27 +72,32 @@ class RunsPosition(Position):
     id: UUID
 
 
-class ScansPosition(Position):
+class NewestFirstPosition(Position):
+    """A list in (created_at, id) order, newest first, as private.keyset_page pages it."""
+
+    created_at: StorableTimestamp
+    id: UUID
+
+
+class ScansPosition(NewestFirstPosition):
     list_name: str = "scans"
-    created_at: StorableTimestamp
-    id: UUID
 
 
-class HistoryPosition(Position):
+class HistoryPosition(NewestFirstPosition):
     list_name: str = "history"
-    created_at: StorableTimestamp
-    id: UUID
 
 
-class MonitorsPosition(Position):
+class MonitorsPosition(NewestFirstPosition):
     list_name: str = "monitors"
-    created_at: StorableTimestamp
-    id: UUID
 
 
-class MonitorRunsPosition(Position):
+class MonitorRunsPosition(NewestFirstPosition):
     list_name: str = "monitor_runs"
-    created_at: StorableTimestamp
+
+
+class DeliveriesPosition(Position):
+    list_name: str = "deliveries"
+    attempted_at: StorableTimestamp
     id: UUID
 
 

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from scout.audit.scans import RateLimit
     from scout.egress.policy import EgressPolicy
     from scout.jobs.poll_queue import PollQueue
+    from scout.monitors.deliveries import WebhookSender
+    from scout.monitors.webhook_relay import WebhookQueue
     from scout.store.protocol import Store
 
 
@@ -58,6 +60,8 @@ class Dependencies:
         egress_policy: EgressPolicy | None = None,
         poll_queue: PollQueue | None = None,
         scanner: Scanner | None = None,
+        webhook_queue: WebhookQueue | None = None,
+        webhook_sender: WebhookSender | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -69,6 +73,8 @@ class Dependencies:
                 ("artifacts", artifacts),
                 ("egress_policy", egress_policy),
                 ("poll_queue", poll_queue),
+                ("webhook_queue", webhook_queue),
+                ("webhook_sender", webhook_sender),
             )
             if part is not None
         }
@@ -174,6 +180,35 @@ class Dependencies:
         from scout.jobs.poll_queue import poll_queue
 
         return self._once("poll_queue", lambda: poll_queue(self.settings))
+
+    # -- monitors --------------------------------------------------------------------------
+
+    def webhook_queue(self) -> WebhookQueue:
+        """The webhook delivery queue; RuntimeError when ``WEBHOOK_QUEUE_URL`` is unset."""
+        from scout.monitors.webhook_relay import SqsWebhookQueue
+
+        return self._once("webhook_queue", lambda: SqsWebhookQueue.from_settings(self.settings))
+
+    def webhook_sender(self) -> WebhookSender:
+        """The egress-guarded sender of webhook POSTs (no redirects), pooled and checked before reuse."""
+        if "webhook_sender" in self._built:
+            sender: WebhookSender = self._built["webhook_sender"]
+            return sender
+        from scout.monitors.deliveries import WebhookSender, trusting_ca_bundle
+
+        slot: runtime.Pooled[WebhookSender] = self._once(
+            "webhook_sender_slot",
+            lambda: runtime.pooled(
+                lambda: WebhookSender.guarded(
+                    self.egress_policy(),
+                    timeout_seconds=self.settings.webhook_timeout_seconds,
+                    ssl_context=trusting_ca_bundle(self.settings.webhook_ca_bundle),
+                ),
+                lambda sender: not sender.closed,
+                _aclose,
+            ),
+        )
+        return slot.get()
 
     def _once(self, name: str, build: Any) -> Any:
         with self._lock:

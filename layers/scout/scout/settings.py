@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from scout.egress.allow_list import parse_allow_entry
@@ -69,6 +69,19 @@ class Settings(BaseSettings):
     scan_queue_url: str | None = Field(default=None, validation_alias="SCAN_QUEUE_URL")
     poll_queue_url: str | None = Field(default=None, validation_alias="POLL_QUEUE_URL")
     reports_bucket: str | None = Field(default=None, validation_alias="REPORTS_BUCKET")
+    # Monitors' webhook events (docs/monitors.md, "Webhooks"): the delivery queue, and how
+    # long one POST to a receiver may take.
+    webhook_queue_url: str | None = Field(default=None, validation_alias="WEBHOOK_QUEUE_URL")
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=30, validation_alias="WEBHOOK_TIMEOUT_SECONDS"
+    )
+    # The wait before a failed event's first retry (then doubling to an hour); tests shorten it.
+    webhook_first_retry_seconds: float = Field(
+        default=30.0, ge=1, le=3600, validation_alias="WEBHOOK_FIRST_RETRY_SECONDS"
+    )
+    # A PEM file of CA certificates the webhook sender trusts on top of the default ones, for
+    # receivers behind a private CA (certificates are always verified).
+    webhook_ca_bundle: FilePath | None = Field(default=None, validation_alias="WEBHOOK_CA_BUNDLE")
 
     # Polling job boards. A poll (fetch + sync) of one source must finish within the deadline;
     # a claimed source is leased for POLL_LEASE_SECONDS so it is not enqueued again meanwhile.

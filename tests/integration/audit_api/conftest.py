@@ -36,6 +36,7 @@ class LocalAws:
     s3: Any
     queue_url: str
     bucket: str
+    webhook_queue_url: str | None = None
 
     def messages(self) -> list[dict[str, Any]]:
         received: list[dict[str, Any]] = self.sqs.receive_message(

@@ -44,7 +44,7 @@ def test_a_due_monitor_is_planned_once_and_its_next_run_moves_on(
     # When the schedule fires (the sample event)
     report = scheduler.handler(SCHEDULE_EVENT, SchedulerContext())
     # Then the due monitor alone is planned, its two pages queued in their hosts' groups
-    assert report == {"claimed": 1, "planned": 1, "failed_plans": 0, "errors": 0}
+    assert report == {"claimed": 1, "planned": 1, "failed_plans": 0, "errors": 0, "resent": 0}
     groups = sorted(message["Attributes"]["MessageGroupId"] for message in local_aws.messages())
     assert groups == ["example.com", "shop.example.org"]
     with psycopg.connect(clean_database) as sql:

@@ -15,8 +15,8 @@ import pytest
 
 from scout.egress.policy import EgressPolicy
 from scout.egress.proxy import EgressProxy
-from tests.integration.egress.certificates import issue_certificate
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, SeenRequest, twin_servers
+from tests.support.private_ca import issue_certificate
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -14,8 +14,8 @@ import pytest
 from scout.egress.policy import EgressPolicy, check_target_url
 from scout.egress.transport import new_guarded_client
 from scout.errors import BlockedTarget
-from tests.integration.egress.certificates import issue_certificate
 from tests.integration.egress.servers import Canary, NameTable, OriginServer, Reply, SeenRequest, twin_servers
+from tests.support.private_ca import issue_certificate
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import psycopg
 
 from scout.audit.scan_processing import process_scan
-from scout.monitors.models import MonitorRequest
-from scout.monitors.service import run_monitor
 from scout.monitors.store import MonitorStore
 from scout.store.postgres import PostgresStore
+from tests.integration.monitors.listed_runs import create_listed_monitor, run_listed_monitor
 from tests.support.audit_fakes import FinishingScanner, MemoryArtifacts, RecordingQueue
 
 PAGES = ["https://shop.example/", "https://shop.example/cart", "https://blog.example/"]
@@ -22,22 +20,9 @@ async def test_the_worker_finishing_the_last_scan_closes_the_run_once(
     postgres_store: PostgresStore, db: psycopg.AsyncConnection[dict[str, Any]]
 ) -> None:
     # Given a monitor with a webhook over pages of two hosts, run by the service
-    request = MonitorRequest.model_validate(
-        {"name": "sites", "urls": PAGES, "webhook_url": "https://hooks.example/in"}
-    )
-    monitor = await MonitorStore(postgres_store).create_monitor(
-        "user:u1", request, webhook_secret="k" * 43, next_run_at=None
-    )
+    monitor = await create_listed_monitor(postgres_store, PAGES, webhook_url="https://hooks.example/in")
     queue = RecordingQueue()
-    async with httpx.AsyncClient() as unused_client:  # listed pages: the planner fetches nothing
-        run = await run_monitor(
-            monitor.id,
-            "user:u1",
-            trigger="manual",
-            store=postgres_store,
-            queue=queue,
-            sitemap_client=unused_client,
-        )
+    run = await run_listed_monitor(postgres_store, monitor, queue)
     # Then every page went on the queue in its host's group
     assert sorted(host for _, host in queue.sent) == ["blog.example", "shop.example", "shop.example"]
     # When the worker processes each message

@@ -9,11 +9,12 @@ import pytest
 from scout.audit import store as audit_store
 from scout.jobs import store as jobs_store
 from scout.monitors import store as monitors_store
+from scout.monitors import webhook_store
 from scout.store.functions import SqlFunction
 
 DECLARED = [
     value
-    for module in (jobs_store, audit_store, monitors_store)
+    for module in (jobs_store, audit_store, monitors_store, webhook_store)
     for value in vars(module).values()
     if isinstance(value, SqlFunction)
 ]
@@ -34,12 +35,13 @@ def signatures(database_url: str, name: str) -> list[tuple[tuple[str, str], ...]
     return [tuple(zip(names, types, strict=True)) for types, names in rows]
 
 
-def test_both_typed_stores_declare_their_functions() -> None:
+def test_every_typed_store_declares_its_functions() -> None:
     # Given the two typed stores, When their declarations are collected, Then none is missed
     names = {function.name for function in DECLARED}
     assert {"list_jobs", "claim_due_sources", "sync_source_postings"} <= names
     assert {"create_scan", "claim_scan", "finish_scan"} <= names
     assert {"create_monitor", "start_monitor_run", "list_monitor_runs"} <= names
+    assert {"claim_outbox_events", "begin_webhook_delivery", "record_webhook_attempt"} <= names
 
 
 @pytest.mark.parametrize("function", DECLARED, ids=lambda function: function.name)

@@ -123,6 +123,7 @@ def test_audit_api_may_send_to_the_queue_and_read_the_bucket_only(resources: dic
         ("DELETE", "/monitors/{monitor_id}"),
         ("POST", "/monitors/{monitor_id}/run"),
         ("GET", "/monitors/{monitor_id}/runs"),
+        ("GET", "/monitors/{monitor_id}/deliveries"),
     }
     assert api["Environment"]["Variables"]["SCAN_QUEUE_URL"] == {"!Ref": "ScanQueue"}
 
@@ -135,7 +136,11 @@ def test_audit_api_knows_the_scan_workers_timeout_it_fits_runs_into(resources: d
     assert int(api["Environment"]["Variables"]["SCAN_WORKER_TIMEOUT_SECONDS"]) == worker["Timeout"]
 
 
-def test_scan_worker_may_write_the_bucket_only(resources: dict[str, Any]) -> None:
+def test_scan_worker_may_write_the_bucket_and_send_webhook_events_only(resources: dict[str, Any]) -> None:
     worker = properties(resources, "ScanWorkerFunction")
-    assert [next(iter(policy)) for policy in worker["Policies"]] == ["S3WritePolicy"]
+    assert worker["Policies"] == [
+        {"S3WritePolicy": {"BucketName": {"!Ref": "ReportsBucket"}}},
+        {"SQSSendMessagePolicy": {"QueueName": {"!GetAtt": "WebhookQueue.QueueName"}}},
+    ]
+    assert worker["Environment"]["Variables"]["WEBHOOK_QUEUE_URL"] == {"!Ref": "WebhookQueue"}
     assert worker["Environment"]["Variables"]["REPORTS_BUCKET"] == {"!Ref": "ReportsBucket"}

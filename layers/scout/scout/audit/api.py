@@ -1,5 +1,6 @@
 """The audit function's HTTP API: POST /scans, GET /scans, GET /scans/{scan_id},
-GET /scans/{scan_id}/diff and GET /history, and the monitors' routes (scout.monitors.api).
+GET /scans/{scan_id}/diff and GET /history, and the monitors' routes (scout.monitors.api,
+scout.monitors.deliveries_api).
 
 Each route authenticates (user or service token), calls one function of
 :mod:`scout.audit.scans` or :mod:`scout.audit.history` on the process's event loop, and
@@ -26,12 +27,14 @@ from scout.auth import Strategy
 from scout.egress.urls import MAX_URL_LENGTH
 from scout.http_api import BEARER, ScoutRoutes, error_answers
 from scout.monitors.api import router as monitors_router
+from scout.monitors.deliveries_api import router as deliveries_router
 from scout.observability import metrics
 from scout.settings import Settings
 
 app = ScoutRoutes(title="scout audit API")
 app.include_router(docs_router)
 app.include_router(monitors_router)
+app.include_router(deliveries_router)
 scan_readers = app.requires(Strategy.USER, Strategy.SERVICE)
 
 

@@ -140,16 +140,18 @@ def handle_scan_message(body: str, *, remaining_millis: int, parts: Dependencies
     """Process one message body with the process's parts; raising sends it back to the queue."""
     scan_id = scan_id_of(body)
     deadline = max(1.0, remaining_millis / 1000 - DEADLINE_MARGIN_SECONDS)
-    done = runtime.run(_process(scan_id, parts, lease_seconds(remaining_millis), deadline))
+    done = runtime.run(process_scan_message(scan_id, parts, lease_seconds(remaining_millis), deadline))
     if done.outcome in ("finished", "gave_up") and done.status is not None:
         metrics.add_metric(name=f"Scans{done.status.capitalize()}", unit=MetricUnit.Count, value=1)
     return done
 
 
-async def _process(scan_id: UUID, parts: Dependencies, lease: int, deadline_seconds: float) -> WorkOutcome:
+async def process_scan_message(
+    scan_id: UUID, parts: Dependencies, lease: int, deadline_seconds: float
+) -> WorkOutcome:
     # Taken inside the loop: the store and the engine's browser are bound to it.
     async with asyncio.timeout(deadline_seconds):
-        return await process_scan(
+        done = await process_scan(
             scan_id,
             store=parts.store(),
             scanner=parts.scanner(),
@@ -157,3 +159,10 @@ async def _process(scan_id: UUID, parts: Dependencies, lease: int, deadline_seco
             lease_seconds=lease,
             max_attempts=parts.settings.scan_max_attempts,
         )
+    if done.outcome in ("finished", "gave_up") and parts.settings.webhook_queue_url:
+        # The scan's end may have closed its monitor's run, whose outbox events the same
+        # transaction wrote: relay them now rather than at the scheduler's next tick.
+        from scout.monitors.webhook_relay import relay_outbox_logged
+
+        await relay_outbox_logged(parts.store(), parts.webhook_queue(), after="scan")
+    return done

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 # Each module defines ``register(subparsers)``; its commands set ``func(args) -> int``.
-COMMAND_MODULES = ("scout.cli.local", "scout.cli.jobs", "scout.cli.audit")
+COMMAND_MODULES = ("scout.cli.local", "scout.cli.jobs", "scout.cli.audit", "scout.cli.monitors")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,7 +47,9 @@ class Job(Posting):
     source_id: UUID
     company: str
     first_seen_at: Timestamp
-    last_seen_at: Timestamp
+    last_seen_at: Timestamp = Field(
+        description="When the latest successful poll that listed this posting ran (docs/jobs.md)."
+    )
     archived_at: Timestamp | None = None
 
 

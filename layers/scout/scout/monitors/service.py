@@ -144,17 +144,32 @@ async def run_monitor(
     started = await monitors.start_run(
         monitor_id, owner, trigger=trigger, pages=pages, error=None, next_run_at=next_run_at
     )
+    sent: list[UUID] = []
     try:
         for scan in started.scans:
             await queue.send(scan.id, scan.target_host)
+            sent.append(scan.id)
     except Exception as exc:
-        # The scans stay queued in the store; the run stays running until they end, so a
-        # scan that never reached the queue is visible as such rather than silently lost.
+        # The scans stay queued in the store, unmarked, and the run stays running: the
+        # scheduler's next tick re-sends them (resend_unsent_scans), so none is lost.
         logger.exception("could not queue a monitor run's scans", extra={"run_id": str(started.run.id)})
+        await _mark_sent(monitors, sent)
         raise UpstreamFailed(
-            "The run's scans could not all be queued. Try again in a moment.", code="queue_unavailable"
+            "The run's scans could not all be queued; they will be queued again shortly.",
+            code="queue_unavailable",
         ) from exc
+    await _mark_sent(monitors, sent)
     return started.run
+
+
+async def _mark_sent(monitors: MonitorStore, sent: list[UUID]) -> None:
+    """Mark the sent scans; if that fails, a tick sends them again, which the queue and claim absorb."""
+    if not sent:
+        return
+    try:
+        await monitors.mark_scans_enqueued(sent)
+    except Exception:
+        logger.exception("could not mark a monitor run's scans as queued", extra={"scans": len(sent)})
 
 
 async def request_run(

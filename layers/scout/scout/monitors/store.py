@@ -21,7 +21,7 @@ from scout.monitors.models import (
     MonitorRunPage,
     RunTrigger,
 )
-from scout.store.functions import INTEGER, JSONB, TEXT, TIMESTAMPTZ, sql_function
+from scout.store.functions import BOOLEAN, INTEGER, JSONB, TEXT, TIMESTAMPTZ, sql_function
 from scout.store.functions import UUID as SQL_UUID
 from scout.store.protocol import Store
 
@@ -55,6 +55,9 @@ LIST_MONITOR_RUNS = sql_function(
 )
 
 CLAIM_DUE_MONITORS = sql_function("claim_due_monitors", p_limit=INTEGER, p_lease_seconds=INTEGER)
+MARK_SCANS_ENQUEUED = sql_function("mark_scans_enqueued", p_scan_ids=JSONB, p_sent=BOOLEAN)
+GET_MONITOR_OWNER = sql_function("get_monitor_owner", p_monitor_id=SQL_UUID)
+CLAIM_UNSENT_RUN_SCANS = sql_function("claim_unsent_run_scans", p_unsent_seconds=INTEGER, p_limit=INTEGER)
 
 
 class DueMonitor(BaseModel):
@@ -73,6 +76,13 @@ class QueuedScan(BaseModel):
 
     id: UUID
     url: str
+    target_host: str
+
+
+class UnsentScan(BaseModel):
+    """A run's scan that never reached the scan queue, claimed to be sent now."""
+
+    id: UUID
     target_host: str
 
 
@@ -181,3 +191,22 @@ class MonitorStore:
         """Due monitors of every owner, leased for ``lease_seconds`` (the scheduler's claim)."""
         claimed = await CLAIM_DUE_MONITORS.call(self._store, p_limit=limit, p_lease_seconds=lease_seconds)
         return [DueMonitor.model_validate(item) for item in claimed]
+
+    async def mark_scans_enqueued(self, scan_ids: list[UUID], *, sent: bool = True) -> None:
+        """Record that these scans are on the scan queue (so no tick re-sends them), or with
+        ``sent=False`` that their re-send failed (so a later tick sends them, unless a worker has them)."""
+        await MARK_SCANS_ENQUEUED.call(
+            self._store, p_scan_ids=[str(scan_id) for scan_id in scan_ids], p_sent=sent
+        )
+
+    async def claim_unsent_run_scans(self, unsent_seconds: int, limit: int) -> list[UnsentScan]:
+        """Running runs' scans never sent to the queue for ``unsent_seconds``, now marked as sent."""
+        claimed = await CLAIM_UNSENT_RUN_SCANS.call(
+            self._store, p_unsent_seconds=unsent_seconds, p_limit=limit
+        )
+        return [UnsentScan.model_validate(item) for item in claimed]
+
+    async def monitor_owner(self, monitor_id: UUID) -> str:
+        """Whose monitor this is (the local CLI's lookup); ``NotFound`` for a missing one."""
+        answer = await GET_MONITOR_OWNER.call(self._store, p_monitor_id=monitor_id)
+        return str(answer["owner"])
