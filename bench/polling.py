@@ -11,12 +11,19 @@ minutes, mostly unchanged:
 - ``client_per_request``: a new client per request, sources one after another, the sync as four
   statements; on every Nth source of each kind (``--sequential-share``), scaled up by requests.
 
+The import must leave every live board complete with every detail stored, or the timed runs
+would re-fetch what it left (and their workload would move with the import's timing): it runs
+without the per-source poll deadline, and is checked. After every run the bench checks the
+same in the database (each source's last run, postings still waiting for a detail) and counts
+the details requested; ``--dump`` prints each source's outcome.
+
 Each run is a fresh process (cold clients, its own CPU); repetitions are interleaved. Each
 latency in ``--latency`` is a scenario. Targets for ``scout``: wall time <= 1.3 x the floor
-(requests x latency / 20 connections), at most 20 TCP connections opened, exactly one database
-round trip per successful source. Results: ``bench/results/polling.json`` and ``polling.md``.
+(requests x latency / 20 connections), at most 20 TCP connections open at once (and how many
+were opened, which more than 20 hosts make more than 20), one database round trip per
+successful source needing no details. Results: ``bench/results/polling.json`` and ``polling.md``.
 
-    python -m bench.polling [--latency 0.05,0.25] [--repetitions 3] [--concurrency 40]
+    python -m bench.polling [--latency 0.05,0.25] [--repetitions 3] [--concurrency 40] [--dump]
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ FLOOR_CONNECTIONS = 20
 WALL_TARGET_RATIO = 1.3
 CONNECTION_TARGET = 20
 CHILD_TIMEOUT_SECONDS = 300
+# The import is not bounded per source (the setting's maximum): it must finish every detail.
+IMPORT_DEADLINE_SECONDS = 900
 VARIANT_ORDER = ("scout", "two_phase_gather", "client_per_request")
 
 
@@ -65,6 +74,7 @@ class Options:
     sequential_share: int
     record: bool
     command: str
+    dump: bool = False
 
 
 def parse_options(argv: list[str] | None) -> Options:
@@ -84,6 +94,9 @@ def parse_options(argv: list[str] | None) -> Options:
         help="client_per_request polls every Nth source of each kind, scaled up after (16; 1 = all)",
     )
     parser.add_argument("--no-record", action="store_true", help="print only; leave bench/results alone")
+    parser.add_argument(
+        "--dump", action="store_true", help="print each source's outcome after every run (stderr)"
+    )
     args = parser.parse_args(argv or [])
     try:
         latencies = [float(value) for value in args.latency.split(",") if value.strip()]
@@ -95,7 +108,13 @@ def parse_options(argv: list[str] | None) -> Options:
         parser.error("--repetitions, --concurrency and --sequential-share must be at least 1")
     command = "python -m bench" if argv is None else " ".join(["python -m bench.polling", *argv])
     return Options(
-        latencies, args.repetitions, args.concurrency, args.sequential_share, not args.no_record, command
+        latencies,
+        args.repetitions,
+        args.concurrency,
+        args.sequential_share,
+        not args.no_record,
+        command,
+        args.dump,
     )
 
 
@@ -145,7 +164,12 @@ class Bench:
         selections = {"scout": everything, "two_phase_gather": everything, "client_per_request": subset}
         print(f"polling benchmark: {len(everything)} sources, {self.workload.counts()}", file=sys.stderr)
         # The first poll inserts every posting; afterwards boards are re-polled, mostly unchanged.
-        initial_import = self.run_variant("scout", everything)
+        initial_import = self.run_variant("scout", everything, deadline_seconds=IMPORT_DEADLINE_SECONDS)
+        if not initial_import["as_expected"]:
+            raise RuntimeError(
+                "the import left boards incomplete or details pending, so the timed runs would "
+                f"not re-poll the workload they claim: {json.dumps(initial_import['outcomes'])}"
+            )
         scenarios = []
         for latency in self.options.latencies:
             self.farm.set_latency(latency)
@@ -178,9 +202,12 @@ class Bench:
                 for key in (
                     "wall_seconds",
                     "requests",
+                    "detail_requests_by_kind",
                     "connections",
+                    "most_connections_open",
                     "db_round_trips",
                     "postgres_cpu_seconds",
+                    "outcomes",
                 )
             },
             "scenarios": scenarios,
@@ -188,8 +215,11 @@ class Bench:
             and all(scenario["runs_as_expected"] for scenario in scenarios),
         }
 
-    def run_variant(self, variant: str, selection: list[int]) -> dict[str, Any]:
+    def run_variant(
+        self, variant: str, selection: list[int], *, deadline_seconds: float | None = None
+    ) -> dict[str, Any]:
         vacuum(self.dsn)
+        polled_since = database_now(self.dsn)
         digests = list_digests(self.dsn)
         self.farm.reset()
         job = {
@@ -211,7 +241,7 @@ class Bench:
             input=json.dumps(job),
             capture_output=True,
             text=True,
-            env=self._child_environment(),
+            env=self._child_environment(deadline_seconds),
             cwd=PROJECT_ROOT,
             timeout=CHILD_TIMEOUT_SECONDS,
             check=False,
@@ -222,6 +252,8 @@ class Bench:
             raise RuntimeError(f"{variant} run failed:\n{completed.stderr[-4000:]}")
         result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
         result.update(self.farm.counts().as_dict())
+        result["hosts"] = len(result["requests_by_host"])
+        result["detail_requests"] = sum(result["detail_requests_by_kind"].values())
         result["farm_cpu_seconds"] = round(farm_cpu, 3)
         result["changed_list_entries"] = self.changed
         result["postgres_cpu_seconds"] = (
@@ -230,12 +262,25 @@ class Bench:
             else None
         )
         gone = sum(self.workload.sources[index].gone for index in selection)
-        result["as_expected"] = result["succeeded"] == len(selection) - gone and result["failed"] == gone
+        polled = [(self.source_ids[index], self.workload.sources[index]) for index in selection]
+        per_source = source_outcomes(self.dsn, polled, polled_since)
+        result["outcomes"] = outcome_summary(per_source)
+        result["as_expected"] = (
+            result["succeeded"] == len(selection) - gone
+            and result["failed"] == gone
+            and result["outcomes"]["live_sources_incomplete"] == 0
+            and result["outcomes"]["postings_waiting_for_a_detail"] == 0
+        )
         print(progress_line(self.farm.latency, result), file=sys.stderr)
+        if self.options.dump:
+            for row in per_source:
+                print("    " + json.dumps(row), file=sys.stderr)
         return result
 
-    def _child_environment(self) -> dict[str, str]:
+    def _child_environment(self, deadline_seconds: float | None = None) -> dict[str, str]:
+        deadline = {} if deadline_seconds is None else {"POLL_DEADLINE_SECONDS": str(deadline_seconds)}
         return {
+            **deadline,
             **os.environ,
             **self.farm.environment(),
             "ALLOWED_HOSTS": "localhost",
@@ -249,12 +294,74 @@ class Bench:
 
 
 def progress_line(latency: float, result: dict[str, Any]) -> str:
+    outcomes = result["outcomes"]
     return (
         f"  {latency * 1000:4.0f} ms {result['variant']:<19} {result['wall_seconds']:6.2f} s "
-        f"{result['requests']:4d} requests {result['connections']:4d} connections "
+        f"{result['requests']:4d} requests ({result['detail_requests']} details, {result['hosts']} hosts) "
+        f"{result['connections']:4d} connections ({result['most_connections_open']} open at most) "
         f"{result['db_round_trips']:5d} db round trips; cpu s: client {result['client_cpu_seconds']:.2f}, "
-        f"postgres {result['postgres_cpu_seconds'] or 0:.2f}, farm {result['farm_cpu_seconds']:.2f}"
+        f"postgres {result['postgres_cpu_seconds'] or 0:.2f}, farm {result['farm_cpu_seconds']:.2f}; "
+        f"{outcomes['live_sources_incomplete']} live sources incomplete, "
+        f"{outcomes['postings_waiting_for_a_detail']} postings waiting for a detail"
     )
+
+
+def database_now(dsn: str) -> datetime:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("select clock_timestamp()").fetchone()
+    assert row is not None
+    return row[0]
+
+
+def source_outcomes(dsn: str, polled: list[tuple[str, BenchSource]], since: datetime) -> list[dict[str, Any]]:
+    """Each polled source's run since ``since`` and what it left: read from the database, so a
+    run that cut details short (or never synced) shows whatever the poller reported."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            """
+            select s.id::text, r.status, r.complete, r.error ->> 'code', r.fetched,
+                   (select count(*) from public.postings p
+                    where p.source_id = s.id and p.archived_at is null and p.detail_pending)
+            from public.sources s
+            left join lateral (
+                select * from public.poll_runs r
+                where r.source_id = s.id and r.started_at >= %s
+                order by r.started_at desc, r.id desc limit 1
+            ) r on true
+            where s.id = any(%s::uuid[])
+            """,
+            (since, [source_id for source_id, _source in polled]),
+        ).fetchall()
+    by_id = {row[0]: row for row in rows}
+    outcomes = []
+    for source_id, source in polled:
+        _id, status, complete, error, fetched, pending = by_id[source_id]
+        outcomes.append(
+            {
+                "ats": source.ats,
+                "board": source.board,
+                "gone": source.gone,
+                "postings": source.postings,
+                "status": status or "no run",
+                "complete": bool(complete),
+                "error": error,
+                "fetched": fetched,
+                "waiting_for_a_detail": pending,
+            }
+        )
+    return outcomes
+
+
+def outcome_summary(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    live = [outcome for outcome in outcomes if not outcome["gone"]]
+    incomplete = [outcome for outcome in live if outcome["status"] != "succeeded" or not outcome["complete"]]
+    return {
+        "live_sources": len(live),
+        "live_sources_incomplete": len(incomplete),
+        "incomplete_by_error": dict(Counter(str(outcome["error"]) for outcome in incomplete)),
+        "postings_waiting_for_a_detail": sum(outcome["waiting_for_a_detail"] for outcome in outcomes),
+        "sources_waiting_for_a_detail": sum(1 for outcome in outcomes if outcome["waiting_for_a_detail"]),
+    }
 
 
 def insert_sources(dsn: str, sources: list[BenchSource]) -> list[str]:
@@ -308,8 +415,9 @@ def summarise_scenario(
 ) -> dict[str, Any]:
     requests = _median(runs["scout"], "requests")
     floor = requests * latency / FLOOR_CONNECTIONS
-    # With at most `per_host` requests in flight to one host, the busiest host alone needs this long.
-    busiest = max(runs["scout"][0]["requests_by_kind"].items(), key=lambda item: item[1])
+    # With at most `per_host` requests in flight to one host, the busiest host alone needs this
+    # long (each Workday tenant is a host of its own, as in production).
+    busiest = max(runs["scout"][0]["requests_by_host"].items(), key=lambda item: item[1])
     host_floor = busiest[1] * latency / DEFAULT_POLICY.limits.per_host
     variants = {
         variant: summarise_variant(variant_runs, requests, floor, workload)
@@ -354,6 +462,7 @@ def summarise_variant(
         "last_request_seconds_by_kind": {kind: span[1] for kind, span in spans.items()},
         "connections_median": _median(runs, "connections"),
         "connections_max": max(run["connections"] for run in runs),
+        "hosts_median": _median(runs, "hosts"),
         "connections_all_sources": round(_median(runs, "connections") * scale),
         "most_connections_open": max(run["most_connections_open"] for run in runs),
         "most_requests_in_flight": max(run["most_requests_in_flight"] for run in runs),
@@ -364,6 +473,8 @@ def summarise_variant(
         "round_trips_of_sources_needing_no_details": runs[-1]["round_trips_of_sources_needing_no_details"],
         "round_trips_of_sources_needing_details": runs[-1]["round_trips_of_sources_needing_details"],
         "detail_requests_by_kind": runs[-1]["detail_requests_by_kind"],
+        "detail_requests_median": _median(runs, "detail_requests"),
+        "outcomes": runs[-1]["outcomes"],
         "changed_list_entries": runs[-1]["changed_list_entries"],
         "client_cpu_seconds_median": round(_median(runs, "client_cpu_seconds"), 2),
         "postgres_cpu_seconds_median": _median_or_none(runs, "postgres_cpu_seconds"),
@@ -396,10 +507,17 @@ def targets(scout: dict[str, Any], floor: float, runs: list[dict[str, Any]]) -> 
             "measured": f"{scout['wall_seconds_median']:.2f} s = {scout['ratio_to_floor']} x floor (median)",
             "pass": scout["ratio_to_floor"] <= WALL_TARGET_RATIO,
         },
+        # A connection serves one host: a poll of more than 20 hosts (each Workday tenant is
+        # one) opens more than 20, so the target is how many are open at any moment; how many
+        # were opened is reported next to it (docs/performance.md, Polling with detail pages).
         "connections": {
-            "target": f"TCP connections opened <= {CONNECTION_TARGET}",
-            "measured": f"{scout['connections_max']} (most in a run; median {scout['connections_median']:g})",
-            "pass": scout["connections_max"] <= CONNECTION_TARGET,
+            "target": f"TCP connections open at once <= {CONNECTION_TARGET}",
+            "measured": (
+                f"{scout['most_connections_open']} (most in any run); opened: "
+                f"{scout['connections_max']} at most, median {scout['connections_median']:g}, "
+                f"for {scout['hosts_median']:g} hosts"
+            ),
+            "pass": scout["most_connections_open"] <= CONNECTION_TARGET,
         },
         "db_round_trips": {
             "target": "1 DB round trip per successful source needing no details (2 when details are due)",

@@ -1,8 +1,13 @@
-"""Six fake ATS servers (one per kind, as six hosts) and a Postgres wire meter, in a background thread.
+"""Six fake ATS servers (one per kind) and a Postgres wire meter, in a background thread.
+
+Each kind's fake is one server; Workday's serves every tenant under the tenant's own host name
+(``WORKDAY_BASE_URL=http://{host}:PORT``; the client resolves ``*.myworkdayjobs.com`` to
+127.0.0.1 with ``tests.support.loopback_names``), so 40 tenants are 40 hosts as in production,
+and the other kinds one host each.
 
 The polling benchmark runs each variant in a child process; the servers live in the parent,
 on their own thread and loop, so what they spend serving never counts against the client.
-They count what the client did to them: requests (per kind), TCP connections opened, the
+They count what the client did to them: requests (per kind and per host), TCP connections opened, the
 most connections open at once and the most requests in flight at once. Every server answers
 after the same latency. Answers are cached per request, because building them is the
 fake's cost, not the client's.
@@ -47,7 +52,14 @@ class OpenConnections:
 
 
 class _GaugedServer(LoopbackServer):
-    """A loopback server that also tracks how many connections are open at once."""
+    """A loopback server that also tracks how many connections are open at once.
+
+    A connection counts as closed the moment its client's FIN arrives (the reader's EOF, fed
+    inside the loop's read callback), not when its task gets round to ending: a client that
+    closes one connection and then opens another sends the FIN first, and the new connection
+    only reaches its task a few loop iterations after its accept, so the gauge sees the close
+    first and never counts one connection too many.
+    """
 
     def __init__(self, handler: Any, *, gauge: OpenConnections, **options: Any) -> None:
         super().__init__(handler, **options)
@@ -55,16 +67,34 @@ class _GaugedServer(LoopbackServer):
 
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.gauge.opened()
+        counted = True
+
+        def closed() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                self.gauge.closed()
+
+        feed_eof = reader.feed_eof
+
+        def feed_eof_and_count() -> None:
+            closed()
+            feed_eof()
+
+        reader.feed_eof = feed_eof_and_count  # type: ignore[method-assign]
+        if reader.at_eof():
+            closed()
         try:
             await super()._serve_connection(reader, writer)
         finally:
-            self.gauge.closed()
+            closed()
 
 
 @dataclass
 class FarmCounts:
     requests: int
     requests_by_kind: dict[str, int]
+    requests_by_host: dict[str, int]
     detail_requests_by_kind: dict[str, int]
     request_span_by_kind: dict[str, tuple[float, float]]
     connections: int
@@ -84,6 +114,7 @@ class _Answers:
     fake: FakeAts = field(default_factory=FakeAts)
     cache: dict[tuple[Any, ...], Response] = field(default_factory=dict)
     requests_by_kind: Counter[str] = field(default_factory=Counter)
+    requests_by_host: Counter[str] = field(default_factory=Counter)
     detail_requests_by_kind: Counter[str] = field(default_factory=Counter)
     # When each kind's first and last request arrived (loop time), to see which host is the tail.
     first_request: dict[str, float] = field(default_factory=dict)
@@ -92,6 +123,9 @@ class _Answers:
     def handler(self, kind: str) -> Any:
         def answer(request: Request) -> Response:
             self.requests_by_kind[kind] += 1
+            # A Workday tenant by its host name; every other kind is one host, named by its kind.
+            host = request.headers.get("host", "").rsplit(":", 1)[0]
+            self.requests_by_host[kind if host in ("", "127.0.0.1") else host] += 1
             if _DETAIL_PATH.search(request.path):
                 self.detail_requests_by_kind[kind] += 1
             now = time.monotonic()
@@ -150,7 +184,8 @@ class AtsFarm:
             "LEVER_EU_API_URL": self.url("lever"),
             "ASHBY_API_URL": self.url("ashby"),
             "SMARTRECRUITERS_API_URL": self.url("smartrecruiters"),
-            "WORKDAY_BASE_URL": self.url("workday"),
+            # Every tenant keeps its own host name, resolved to this server (see the module doc).
+            "WORKDAY_BASE_URL": self.url("workday").replace("127.0.0.1", "{host}"),
             # Careers pages go through the egress guard, which refuses loopback unless allowed.
             "SCOUT_EGRESS_ALLOW": "127.0.0.1",
         }
@@ -195,6 +230,7 @@ class AtsFarm:
             server.stats = self._stats
         self._gauge.most = self._gauge.now
         self._answers.requests_by_kind.clear()
+        self._answers.requests_by_host.clear()
         self._answers.detail_requests_by_kind.clear()
         self._answers.first_request.clear()
         self._answers.last_request.clear()
@@ -216,6 +252,7 @@ class AtsFarm:
         return FarmCounts(
             requests=len(self._stats.requests),
             requests_by_kind=dict(self._answers.requests_by_kind),
+            requests_by_host=dict(self._answers.requests_by_host),
             detail_requests_by_kind=dict(self._answers.detail_requests_by_kind),
             request_span_by_kind=self._spans(),
             connections=self._stats.connections,

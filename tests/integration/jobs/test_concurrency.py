@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from scout.jobs.boards import fetch_board
 from scout.jobs.fetching import ConcurrencyLimits
 from tests.integration.jobs.serving import quick_policy, serving
@@ -86,3 +88,40 @@ async def test_sequential_fetches_reuse_one_keep_alive_connection() -> None:
             )
         assert len(env.server.stats.requests) == len(BOARDS)
         assert env.server.stats.connections == 1
+
+
+async def test_a_host_left_with_work_takes_over_connections_idle_elsewhere() -> None:
+    # Given every connection of a poll granted: three to a host done with its work, one to another
+    async with (
+        serving(many_boards(), latency=0.05) as early,
+        serving(many_boards(), latency=0.2) as late,
+    ):
+        policy = quick_policy(limits=ConcurrencyLimits(per_host=3, total=4))
+        await asyncio.gather(
+            *(
+                fetch_board("greenhouse", board, client=early.client, settings=early.settings, policy=policy)
+                for board in BOARDS[:3]
+            ),
+            fetch_board("greenhouse", BOARDS[0], client=late.client, settings=late.settings, policy=policy),
+        )
+        assert late.server.stats.max_in_flight == 1
+
+        # When the other host then gets six boards at once, the first host idle
+        results = await asyncio.gather(
+            *(
+                fetch_board("greenhouse", board, client=late.client, settings=late.settings, policy=policy)
+                for board in BOARDS
+            )
+        )
+
+        # Then it uses its whole per-host cap, not just the one connection it held
+        assert all(result.complete for result in results)
+        assert late.server.stats.max_in_flight == 3
+        # And the connections it took over were closed at the first host: never more than 4 open
+        assert open_connections(early.client) + open_connections(late.client) <= 4
+        assert open_connections(early.client) == 1
+
+
+def open_connections(client: httpx.AsyncClient) -> int:
+    pool = client._transport._pool  # type: ignore[attr-defined]  # httpcore pool
+    return sum(not connection.is_closed() for connection in pool.connections)

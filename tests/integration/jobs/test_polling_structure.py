@@ -9,6 +9,7 @@ connections and a wire meter that counts Postgres round trips.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from bench.support.polling_workload import Workload, build_workload
 from scout.runtime import new_shared_http_client
 from scout.settings import Settings
 from scout.store.postgres import PostgresStore
+from tests.support.loopback_names import WORKDAY_HOSTS, resolving_to_loopback
 
 # Three boards of each kind, the first of each (but SmartRecruiters') gone: 18 sources, 5 gone.
 MIX = {kind: 3 for kind in ("greenhouse", "lever", "ashby", "workday", "smartrecruiters", "jsonld")}
@@ -38,13 +40,22 @@ class Polled:
 
 @pytest.fixture
 def farm(clean_database: str) -> Iterator[AtsFarm]:
-    with AtsFarm(latency=0.0, database_dsn=clean_database) as farm:
+    # Each Workday tenant is its own host, as in production (bench.support.ats_farm).
+    with AtsFarm(latency=0.0, database_dsn=clean_database) as farm, resolving_to_loopback(WORKDAY_HOSTS):
         yield farm
 
 
 @pytest.fixture
 async def polled(farm: AtsFarm, db: psycopg.AsyncConnection[dict[str, Any]]) -> AsyncIterator[Polled]:
-    workload = build_workload(farm.url("jsonld"), mix=MIX)
+    async with imported_then_polled(farm, db, MIX) as polled:
+        yield polled
+
+
+@asynccontextmanager
+async def imported_then_polled(
+    farm: AtsFarm, db: psycopg.AsyncConnection[dict[str, Any]], mix: dict[str, int]
+) -> AsyncIterator[Polled]:
+    workload = build_workload(farm.url("jsonld"), mix=mix)
     farm.serve(workload.fake)
     sources = []
     for source in workload.sources:
@@ -82,14 +93,40 @@ async def polled(farm: AtsFarm, db: psycopg.AsyncConnection[dict[str, Any]]) -> 
 async def test_polling_sources_at_once_opens_at_most_twenty_connections_and_keeps_them(
     polled: Polled,
 ) -> None:
-    # Given 18 sources on six ATS hosts, polled all at once with the shared client's settings
+    # Given 18 sources on eight hosts (each of the three Workday tenants its own, as in
+    # production), polled all at once with the shared client's settings
     counts = polled.counts
+    assert len(counts.requests_by_host) == 8
+    assert sum(host.endswith(WORKDAY_HOSTS) for host in counts.requests_by_host) == 3
 
     # Then at most 20 connections were opened, and they carried more requests than that
     assert counts.requests > len(polled.workload.sources)
     assert counts.connections <= 20
-    # And none was closed and replaced while polling: every one opened was still open at the peak
+    # And, with fewer hosts than connections, none was closed and replaced while polling: every
+    # one opened was still open at the peak
     assert counts.connections == counts.most_connections_open
+
+
+async def test_polling_more_hosts_than_connections_keeps_at_most_twenty_open(
+    farm: AtsFarm, db: psycopg.AsyncConnection[dict[str, Any]]
+) -> None:
+    # Given 25 Workday tenants among the sources: 30 hosts, more than the 20 connections a poll
+    # may hold, so some connection must move from one host to another
+    mix = {**MIX, "workday": 25}
+
+    # When the sources are imported and then re-polled all at once
+    async with imported_then_polled(farm, db, mix) as polled:
+        counts = polled.counts
+
+    # Then every host was asked, each needing a connection of its own
+    assert len(counts.requests_by_host) == 30
+    assert counts.connections >= 30
+    # And a host's idle connection was closed before another host's was opened: never more
+    # than 20 open at once
+    assert counts.most_connections_open <= 20
+    # And every live board still synced
+    gone = sum(source.gone for source in polled.workload.sources)
+    assert (polled.tally.succeeded, polled.tally.failed) == (len(polled.workload.sources) - gone, gone)
 
 
 async def test_each_polled_source_is_synced_in_exactly_one_database_round_trip(polled: Polled) -> None:

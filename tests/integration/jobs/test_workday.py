@@ -10,6 +10,7 @@ from tests.integration.jobs.serving import quick_policy, serving
 from tests.support.ats_payloads import workday_posting
 from tests.support.fake_ats import FakeAts
 from tests.support.http_server import Fault
+from tests.support.loopback_names import WORKDAY_HOSTS, resolving_to_loopback
 
 BOARD = "https://acme.wd5.myworkdayjobs.com/External"
 SITE_BOARD = "https://wd1.myworkdaysite.com/recruiting/acme/External"
@@ -85,3 +86,35 @@ async def test_a_redirect_is_not_followed() -> None:
                 "workday", BOARD, client=env.client, settings=env.settings, policy=quick_policy()
             )
         assert env.server.stats.paths() == ["/wday/cxs/acme/External/jobs"]
+
+
+async def test_a_base_url_naming_the_tenant_host_keeps_one_host_per_tenant() -> None:
+    # Given two tenants on one fake, reached as production reaches them: each at its own host
+    fake = FakeAts(
+        workday={
+            ("acme", "External"): [workday_posting(n) for n in range(3)],
+            ("globex", "External"): [workday_posting(n) for n in range(2)],
+        }
+    )
+    async with serving(fake) as env:
+        settings = env.settings.model_copy(
+            update={"workday_base_url": env.url.replace("127.0.0.1", "{host}")}
+        )
+
+        # When both boards are fetched, their names resolving to the fake on loopback
+        with resolving_to_loopback(WORKDAY_HOSTS):
+            results = [
+                await fetch_board(
+                    "workday", board, client=env.client, settings=settings, policy=quick_policy()
+                )
+                for board in (BOARD, "https://globex.wd5.myworkdayjobs.com/External")
+            ]
+
+        # Then each tenant's requests went to its own host (so per-host caps apply per tenant)
+        port = env.server.port
+        assert {request.headers["host"] for request in env.server.stats.requests} == {
+            f"acme.wd5.myworkdayjobs.com:{port}",
+            f"globex.wd5.myworkdayjobs.com:{port}",
+        }
+        assert [len(result.postings) for result in results] == [3, 2]
+        assert all(result.complete for result in results)

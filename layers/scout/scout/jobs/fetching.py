@@ -14,7 +14,7 @@ import email.utils
 import json
 import random
 import weakref
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+import httpcore
 import httpx
 
 from scout.errors import AtsBadResponse, AtsError, AtsNotFound, AtsRateLimited, AtsTimeout, AtsUnavailable
@@ -31,6 +32,13 @@ _RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _ERROR_BODY_DRAIN_BYTES = 64 * 1024
 _ERROR_BODY_DRAIN_SECONDS = 1.0
+# A request takes over another host's idle connection only after waiting this long: the takeover
+# costs a new connection (a TCP and TLS handshake), worth it for a backlog, not for a brief queue.
+# Tried 0.05 s (bench/polling at 250 ms, one run each: 7.72 s against 8.69 s, connections opened
+# alike): but with answers that take no time and a busy CPU, requests then wait that long for
+# their own host's connections, and 18 sources on 8 hosts opened 25 connections instead of <= 20
+# (tests/integration/jobs/test_polling_structure.py).
+TAKEOVER_AFTER_SECONDS = 0.25
 
 
 class ConcurrencyLimits:
@@ -44,9 +52,17 @@ class ConcurrencyLimits:
     Requests are admitted the way the pool will serve them: to a host's idle connection first;
     a new connection only while fewer than ``total`` were granted (so a poll opens at most
     ``total`` connections, each of them reused rather than closed to make room for another
-    host's). A host that has no connection at all when every one is granted takes over an idle
-    one of the host with the most idle, rather than wait for ever. Waiters are served in arrival
-    order among those that can go. The state belongs to an event loop, so each loop has its own.
+    host's). Once every one is granted, a host whose connections are all busy, below its cap,
+    that has waited :data:`TAKEOVER_AFTER_SECONDS` takes over an idle connection of a host
+    nobody is waiting for (the one with the most idle): that
+    host's idle connection is closed first (``close_idle``), so no more than ``total`` are ever
+    open at once. Without the takeover the hosts busiest at the start of a poll kept their
+    connections idle while the host with the long tail (Workday's pages and details) queued
+    hundreds of requests on the three it had got (bench/polling at 250 ms stalled ~50 s); without
+    the close, each takeover left one more connection open. Waiters are served in arrival order
+    among those that can go. The state belongs to an event loop, so each loop has its own; the
+    connections granted to a host whose client has since been closed (``pool_closed``) are
+    gone with it and granted again.
     """
 
     def __init__(self, *, per_host: int = 6, total: int = 20) -> None:
@@ -59,13 +75,23 @@ class ConcurrencyLimits:
         )
 
     @asynccontextmanager
-    async def slot(self, origin: str) -> AsyncIterator[None]:
+    async def slot(
+        self,
+        origin: str,
+        close_idle: Callable[[], Awaitable[None]] | None = None,
+        pool_closed: Callable[[], bool] | None = None,
+    ) -> AsyncIterator[None]:
+        """A request slot for ``origin``; ``close_idle`` closes one idle connection to it, for
+        when another host takes that connection over; ``pool_closed`` tells whether the client
+        holding its connections was closed (and they with it)."""
         loop = asyncio.get_running_loop()
         admission = self._by_loop.get(loop)
         if admission is None:
             admission = self._by_loop[loop] = _Admission(self.per_host, self.total)
-        await admission.acquire(origin)
+        donor = await admission.acquire(origin, close_idle, pool_closed)
         try:
+            if donor is not None and donor.close_idle is not None:
+                await donor.close_idle()
             yield
         finally:
             admission.release(origin)
@@ -75,6 +101,8 @@ class ConcurrencyLimits:
 class _Host:
     connections: int = 0  # granted to this host (the pool keeps them alive)
     busy: int = 0
+    close_idle: Callable[[], Awaitable[None]] | None = None
+    pool_closed: Callable[[], bool] | None = None
 
 
 class _Admission:
@@ -84,43 +112,84 @@ class _Admission:
         self.in_flight = 0
         self.granted = 0
         self.hosts: dict[str, _Host] = {}
-        self.waiting: deque[tuple[str, asyncio.Future[None]]] = deque()
+        self.waiting: deque[tuple[str, asyncio.Future[_Host | None]]] = deque()
+        self.waiting_by_host: Counter[str] = Counter()
+        self.waiting_since: dict[asyncio.Future[_Host | None], float] = {}
 
-    def _try_admit(self, origin: str) -> bool:
+    def _try_admit(self, origin: str, *, may_take_over: bool = False) -> tuple[bool, _Host | None]:
+        """Whether ``origin`` may send now, and the host whose idle connection it takes over."""
         if self.in_flight >= self.total:
-            return False
+            return False, None
         host = self.hosts.setdefault(origin, _Host())
         if host.busy >= self.per_host:
-            return False
+            return False, None
+        donor = None
         if host.busy >= host.connections:
+            if self.granted >= self.total:
+                self._reclaim_closed()
             if self.granted < self.total:
                 self.granted += 1
-            elif host.connections == 0 and (donor := self._most_idle()) is not None:
+            # A host with no connection has no release of its own to wait for: it never waits.
+            elif (may_take_over or host.connections == 0) and (donor := self._idle_donor(origin)):
                 donor.connections -= 1
             else:
-                return False
+                return False, None
             host.connections += 1
         host.busy += 1
         self.in_flight += 1
-        return True
+        return True, donor
 
-    def _most_idle(self) -> _Host | None:
-        donor = max(self.hosts.values(), key=lambda host: host.connections - host.busy, default=None)
-        return donor if donor is not None and donor.connections > donor.busy else None
+    def _reclaim_closed(self) -> None:
+        """Forget the connections of idle hosts whose client was closed: they no longer exist."""
+        for host in self.hosts.values():
+            if host.busy == 0 and host.connections and host.pool_closed is not None and host.pool_closed():
+                self.granted -= host.connections
+                host.connections = 0
 
-    async def acquire(self, origin: str) -> None:
-        if not self.waiting and self._try_admit(origin):
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    def _idle_donor(self, taker: str) -> _Host | None:
+        """The host with the most idle connections among those no request is waiting for."""
+        candidates = [
+            host
+            for origin, host in self.hosts.items()
+            if origin != taker and host.connections > host.busy and not self.waiting_by_host[origin]
+        ]
+        return max(candidates, key=lambda host: host.connections - host.busy, default=None)
+
+    async def acquire(
+        self,
+        origin: str,
+        close_idle: Callable[[], Awaitable[None]] | None,
+        pool_closed: Callable[[], bool] | None,
+    ) -> _Host | None:
+        host = self.hosts.setdefault(origin, _Host())
+        if host.busy == 0 and host.pool_closed is not None and host.pool_closed():
+            self.granted -= host.connections
+            host.connections = 0
+        if close_idle is not None:
+            host.close_idle = close_idle
+        if pool_closed is not None:
+            host.pool_closed = pool_closed
+        if not self.waiting:
+            admitted, donor = self._try_admit(origin)
+            if admitted:
+                return donor
+        future: asyncio.Future[_Host | None] = asyncio.get_running_loop().create_future()
         self.waiting.append((origin, future))
+        self.waiting_by_host[origin] += 1
+        self.waiting_since[future] = asyncio.get_running_loop().time()
         try:
-            await future
+            return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self.release(origin)  # admitted just as it was cancelled: give the slot back
             else:
-                self.waiting.remove((origin, future))
+                # A dispatch may have dropped the cancelled waiter already (and counted it).
+                with contextlib.suppress(ValueError):
+                    self.waiting.remove((origin, future))
+                    self.waiting_by_host[origin] -= 1
             raise
+        finally:
+            self.waiting_since.pop(future, None)
 
     def release(self, origin: str) -> None:
         self.hosts[origin].busy -= 1
@@ -130,13 +199,21 @@ class _Admission:
     def _dispatch(self) -> None:
         if not self.waiting:
             return
-        still: deque[tuple[str, asyncio.Future[None]]] = deque()
+        still: deque[tuple[str, asyncio.Future[_Host | None]]] = deque()
+        patient = asyncio.get_running_loop().time() - TAKEOVER_AFTER_SECONDS
         while self.waiting:
             origin, future = self.waiting.popleft()
             if future.done():
+                self.waiting_by_host[origin] -= 1
                 continue
-            if self.in_flight < self.total and self._try_admit(origin):
-                future.set_result(None)
+            admitted, donor = (
+                self._try_admit(origin, may_take_over=self.waiting_since.get(future, patient) <= patient)
+                if self.in_flight < self.total
+                else (False, None)
+            )
+            if admitted:
+                self.waiting_by_host[origin] -= 1
+                future.set_result(donor)
             else:
                 still.append((origin, future))
         self.waiting = still
@@ -256,7 +333,11 @@ class AtsSession:
         origin = f"{parsed.host}:{parsed.port or parsed.scheme}"
         try:
             async with (
-                self.policy.limits.slot(origin),
+                self.policy.limits.slot(
+                    origin,
+                    lambda: close_idle_connection(self.client, parsed),
+                    lambda: self.client.is_closed,
+                ),
                 self.client.stream(
                     method,
                     url,
@@ -499,6 +580,24 @@ def _track_total(builder: FetchResultBuilder, page: Page, total_on_every_page: b
             f"the board's total changed from {builder.reported_total} to {page.total} while paging"
         )
         builder.reported_total = page.total
+
+
+async def close_idle_connection(client: httpx.AsyncClient, url: httpx.URL) -> None:
+    """Close one idle keep-alive connection of ``client``'s pool to ``url``'s origin, if any.
+
+    httpx has no public way to do this; its transports (and scout's egress-guarded one) keep an
+    httpcore pool, whose connections are public. A closed connection leaves the pool on its
+    next assignment. A transport without such a pool is left alone.
+    """
+    transport = client._transport_for_url(url)  # no public accessor (see the docstring)
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.AsyncConnectionPool):
+        return
+    origin = httpcore.Origin(url.raw_scheme, url.raw_host, url.port or (443 if url.scheme == "https" else 80))
+    for connection in pool.connections:
+        if connection.can_handle_request(origin) and connection.is_idle():
+            await connection.aclose()
+            return
 
 
 def _without_query(url: str) -> str:

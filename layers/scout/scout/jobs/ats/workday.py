@@ -3,7 +3,8 @@
 The board id is the careers URL, in either shape:
 ``https://{tenant}.wd{N}.myworkdayjobs.com[/{locale}]/{site}`` or
 ``https://wd{N}.myworkdaysite.com[/{locale}]/recruiting/{tenant}/{site}``; the API lives on
-the same host (``WORKDAY_BASE_URL`` replaces its scheme and host, for tests).
+the same host (``WORKDAY_BASE_URL`` replaces its scheme and host, for tests; a ``{host}`` in it
+stands for the tenant's own host, so a test can keep one host per tenant as production has).
 
 Quirks (observed on public tenants; the API is undocumented):
 - At most 20 postings per page; ``total`` is only right on the first page (later pages say 0).
@@ -247,7 +248,10 @@ def requisition_id(listing: str, bullet_fields: list[str], listings: set[str]) -
 
 
 def _api_base(workday: WorkdayBoard, settings: Settings) -> str:
-    return settings.workday_base_url or f"https://{workday.host}"
+    if settings.workday_base_url is None:
+        return f"https://{workday.host}"
+    # The host matched _JOBS_HOST or _SITE_HOST: letters, digits, dots and hyphens only.
+    return settings.workday_base_url.replace("{host}", workday.host)
 
 
 async def fetch_detail(
