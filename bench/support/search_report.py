@@ -60,6 +60,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         ]
     for name, step in results.get("sync", {}).items():
         lines.append(f"| sync: {name} | {step['p50_ms']} | {step['p95_ms']} | {step['runs']} |")
+    if "sync" in results:
+        lines += sync_payload_section(results["sync"])
     for count, claim in results.get("claims", {}).items():
         lines.append(
             f"| claim {claim['claimed']} due of {int(count):,} sources"
@@ -104,4 +106,23 @@ def jobs_section(results: dict[str, Any]) -> list[str]:
         " why list_jobs ranks in tiers (supabase/migrations/20261206000300_jobs_search.sql).",
         "",
     ]
+    return lines
+
+
+def sync_payload_section(sync: dict[str, Any]) -> list[str]:
+    """What each sync sent: the postings with content, the rest as fingerprints (as_stored)."""
+    lines = [
+        "",
+        "Payload of the last run of each sync (scout.jobs.sync_payload):",
+        "",
+        "| sync | postings | sent with content | payload KB | upserted | archived |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, step in sync.items():
+        if "payload_bytes" not in step:
+            continue
+        lines.append(
+            f"| {name} | {step['postings']} | {step['with_content']} | {step['payload_bytes'] / 1000:.0f}"
+            f" | {step['upserted']} | {step['archived']} |"
+        )
     return lines
