@@ -354,7 +354,8 @@ class SearchBench:
             assert row is not None
             request = PollRequest(source_id=row[0], ats="greenhouse", board=f"sync-bench-{repetition}")
             board = [bench_posting(n) for n in range(SYNC_POSTINGS)]
-            changed = [bench_posting(n, changed=n < 50) for n in range(20, SYNC_POSTINGS)]
+            # Postings 0-19 gone, 20-69 changed: 50 changed + 20 removed.
+            changed = [bench_posting(n, changed=n < 70) for n in range(20, SYNC_POSTINGS)]
             for name, postings in (
                 ("first_import", board),
                 ("unchanged_repoll", board),

@@ -60,14 +60,14 @@ def render_markdown(results: dict[str, Any]) -> str:
         ]
     for name, step in results.get("sync", {}).items():
         lines.append(f"| sync: {name} | {step['p50_ms']} | {step['p95_ms']} | {step['runs']} |")
-    if "sync" in results:
-        lines += sync_payload_section(results["sync"])
     for count, claim in results.get("claims", {}).items():
         lines.append(
             f"| claim {claim['claimed']} due of {int(count):,} sources"
             f" | {claim['p50_ms']} | {claim['p95_ms']}"
             f" | {results['settings']['repetitions']} |"
         )
+    if "sync" in results:
+        lines += sync_payload_section(results["sync"])
     if "shapes" in results:
         lines += ["", "## Index sizes", "", "| table | index | MB |", "| --- | --- | ---: |"]
         lines += [f"| {row['table']} | {row['index']} | {row['mb']} |" for row in results["index_sizes"]]
