@@ -7,8 +7,8 @@
 -- * an entry may instead be {"external_id", "fingerprint", "as_stored": true}: the poller
 --   claims the row already holds what that entry gave, and sends no content. Every claim is
 --   checked against the row; if any fails (a stale cache in the poller, another writer, a
---   deleted posting) nothing is written and the answer is {"resend": [ids]}, so
---   the poller sends again with those in full. A verified claim counts as the posting seen
+--   deleted posting) nothing is written and the answer is {"resend": [ids]}, so the poller
+--   sends again with those in full (scout.jobs.polling sends the whole fetch). A verified claim counts as the posting seen
 --   unchanged: it is listed (never missed or archived), relisted if archived, not rewritten.
 -- * content_hash leaves "fingerprint" and "as_stored" out, so stored hashes stay valid.
 -- finish_source_poll passes a "resend" answer on without settling its run.
@@ -116,7 +116,8 @@ begin
     -- A posting without its identity or title is an adapter bug; dropping it quietly would
     -- count it as missed and could archive a live role, so the whole sync is refused.
     if exists (select 1 from incoming
-               where nullif(external_id, '') is null or (nullif(title, '') is null and not coalesce(as_stored, false))) then
+               where nullif(external_id, '') is null
+                  or (nullif(title, '') is null and not coalesce(as_stored, false))) then
         raise exception 'every posting needs an external_id and a title' using errcode = '22023';
     end if;
     if exists (select 1 from incoming where as_stored and nullif(fingerprint, '') is null) then
