@@ -66,6 +66,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             f" | {claim['p50_ms']} | {claim['p95_ms']}"
             f" | {results['settings']['repetitions']} |"
         )
+    if "sync" in results:
+        lines += sync_payload_section(results["sync"])
     if "shapes" in results:
         lines += ["", "## Index sizes", "", "| table | index | MB |", "| --- | --- | ---: |"]
         lines += [f"| {row['table']} | {row['index']} | {row['mb']} |" for row in results["index_sizes"]]
@@ -104,4 +106,23 @@ def jobs_section(results: dict[str, Any]) -> list[str]:
         " why list_jobs ranks in tiers (supabase/migrations/20261206000300_jobs_search.sql).",
         "",
     ]
+    return lines
+
+
+def sync_payload_section(sync: dict[str, Any]) -> list[str]:
+    """What each sync sent: the postings with content, the rest as fingerprints (as_stored)."""
+    lines = [
+        "",
+        "Payload of the last run of each sync (scout.jobs.sync_payload):",
+        "",
+        "| sync | postings | sent with content | payload KB | upserted | archived |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, step in sync.items():
+        if "payload_bytes" not in step:
+            continue
+        lines.append(
+            f"| {name} | {step['postings']} | {step['with_content']} | {step['payload_bytes'] / 1000:.0f}"
+            f" | {step['upserted']} | {step['archived']} |"
+        )
     return lines

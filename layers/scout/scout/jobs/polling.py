@@ -8,7 +8,8 @@ SmartRecruiters) make one more call first, ``posting_fingerprints``, to learn wh
 need their detail fetched (scout.jobs.details), unless the poll request's ``list_digest``
 already shows that the list did not change: every source needing no detail costs one round trip.
 A request claimed with a running run is synced with ``finish_source_poll``, which settles
-that run too (see the poll_resilience migration).
+that run too (see the poll_resilience migration). A warm process sends the postings its last
+sync of the source sent, unchanged, as fingerprints only (scout.jobs.sync_payload).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from uuid import UUID
 
 import httpx
 
-from scout.errors import ScoutError
+from scout.errors import ScoutError, UpstreamFailed
 from scout.jobs.boards import adapter_for, fetch_board
 from scout.jobs.details import KnownPosting, KnownPostings
 from scout.jobs.fetching import FetchPolicy
@@ -30,6 +31,7 @@ from scout.jobs.models import PollRun
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.results import FetchResult
 from scout.jobs.store import JobStore
+from scout.jobs.sync_payload import LAST_SYNCED, ResendPostings, as_stored_where_unchanged, with_fingerprints
 from scout.observability import logger
 from scout.settings import Settings
 from scout.store import Store
@@ -145,10 +147,40 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
-    jobs = JobStore(store)
-    if request.run_id is None:
-        return await jobs.sync_source_postings(request.source_id, outcome)
-    return await jobs.finish_source_poll(request.source_id, request.run_id, outcome, retry=redelivered)
+    return await record(JobStore(store), request, with_fingerprints(outcome), retry=redelivered)
+
+
+async def record(jobs: JobStore, request: PollRequest, outcome: dict[str, Any], *, retry: bool) -> PollRun:
+    """Sync ``outcome``, the postings the last sync sent as they were sent as stored.
+
+    A claim the store finds stale (``ResendPostings``) is followed by the whole fetch in full:
+    the rare second round trip (scout.jobs.sync_payload).
+    """
+
+    async def sync(payload: dict[str, Any]) -> PollRun | ResendPostings:
+        if request.run_id is None:
+            return await jobs.sync_source_postings(request.source_id, payload)
+        return await jobs.finish_source_poll(request.source_id, request.run_id, payload, retry=retry)
+
+    succeeded = outcome["status"] == "succeeded"
+    remembered = LAST_SYNCED.get(request.source_id) if succeeded else None
+    try:
+        answer = await sync(as_stored_where_unchanged(outcome, remembered))
+        if isinstance(answer, ResendPostings):
+            logger.info(
+                "postings sent as stored were not; sending them in full",
+                extra={"source_id": str(request.source_id), "stale": answer.resend[:5]},
+            )
+            answer = await sync(outcome)
+    except ScoutError:
+        LAST_SYNCED.forget(request.source_id)
+        raise
+    if isinstance(answer, ResendPostings):
+        # Only a posting sent as stored can be refused, and the second payload has none.
+        raise UpstreamFailed("The store asked to resend postings sent in full.")
+    if succeeded:
+        LAST_SYNCED.remember(request.source_id, outcome)
+    return answer
 
 
 def start_order(requests: Sequence[PollRequest]) -> list[PollRequest]:

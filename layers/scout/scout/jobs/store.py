@@ -31,6 +31,7 @@ from scout.jobs.models import (
     SourcePage,
 )
 from scout.jobs.poll_queue import PollRequest
+from scout.jobs.sync_payload import ResendPostings
 from scout.store.functions import BOOLEAN, INTEGER, JSONB, NUMERIC, TEXT, TIMESTAMPTZ, sql_function
 from scout.store.functions import UUID as SQL_UUID
 from scout.store.protocol import Store
@@ -211,11 +212,13 @@ class JobStore:
         rows: dict[str, dict[str, Any]] = await POSTING_FINGERPRINTS.call(self._store, p_source_id=source_id)
         return rows or {}
 
-    async def sync_source_postings(self, source_id: UUID, result: dict[str, Any]) -> PollRun:
-        """Record one fetch (see ``scout.jobs.polling``) in one transaction; the run it made."""
-        return PollRun.model_validate(
-            await SYNC_SOURCE_POSTINGS.call(self._store, p_source_id=source_id, p_result=result)
-        )
+    async def sync_source_postings(self, source_id: UUID, result: dict[str, Any]) -> PollRun | ResendPostings:
+        """Record one fetch (see ``scout.jobs.polling``) in one transaction; the run it made.
+
+        ``ResendPostings`` when a posting sent as stored is not (``scout.jobs.sync_payload``):
+        then nothing was recorded.
+        """
+        return synced(await SYNC_SOURCE_POSTINGS.call(self._store, p_source_id=source_id, p_result=result))
 
     async def claim_due_polls(
         self, limit: int, lease_seconds: int, *, due_only: bool = True
@@ -240,10 +243,20 @@ class JobStore:
 
     async def finish_source_poll(
         self, source_id: UUID, run_id: UUID, result: dict[str, Any], *, retry: bool
-    ) -> PollRun:
-        """Sync a claimed poll's fetch and settle its running run (closed as lost on a retry)."""
-        return PollRun.model_validate(
+    ) -> PollRun | ResendPostings:
+        """Sync a claimed poll's fetch and settle its running run (closed as lost on a retry).
+
+        ``ResendPostings`` as for ``sync_source_postings``: nothing recorded, the run still running.
+        """
+        return synced(
             await FINISH_SOURCE_POLL.call(
                 self._store, p_source_id=source_id, p_run_id=run_id, p_result=result, p_retry=retry
             )
         )
+
+
+def synced(answer: dict[str, Any]) -> PollRun | ResendPostings:
+    """The sync's answer: the run it recorded, or the postings to send again in full."""
+    if "resend" in answer:
+        return ResendPostings.model_validate(answer)
+    return PollRun.model_validate(answer)
