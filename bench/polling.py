@@ -66,7 +66,6 @@ from scout.jobs.fetching import DEFAULT_POLICY
 from scout.store.embedded import EmbeddedPostgres
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
 MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
 
 FLOOR_CONNECTIONS = 20

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from scout.jobs.ats.workday import parse_careers_url
 from tests.support.ats_payloads import (
     ashby_job,
     greenhouse_job,
@@ -103,11 +104,9 @@ class Workload:
 CHURN_SHARE = 50
 
 
-def churn(
-    workload: Workload, run: int, polled: list[BenchSource] | None = None, share: int = CHURN_SHARE
-) -> int:
+def churn(workload: Workload, run: int, polled: list[BenchSource], share: int = CHURN_SHARE) -> int:
     """Give one in ``share`` of the postings of each Workday / SmartRecruiters board of
-    ``polled`` (None: every board) a new list entry; returns how many changed.
+    ``polled`` a new list entry; returns how many changed.
 
     Each board changes as many postings every run (``share`` apart, starting at ``run``), so
     every run of the same boards fetches as many details and makes as many requests. Only
@@ -115,14 +114,9 @@ def churn(
     run after it, which would then fetch two runs' worth of details.
     """
     changed = 0
-    sources = workload.sources if polled is None else polled
     boards = [
-        *(
-            workload.fake.workday.get((workday_tenant(s.board), WORKDAY_SITE))
-            for s in sources
-            if s.ats == "workday"
-        ),
-        *(workload.fake.smartrecruiters.get(s.board) for s in sources if s.ats == "smartrecruiters"),
+        *(workload.fake.workday.get(_workday_key(s.board)) for s in polled if s.ats == "workday"),
+        *(workload.fake.smartrecruiters.get(s.board) for s in polled if s.ats == "smartrecruiters"),
     ]
     for board in filter(None, boards):
         for step in range(round(len(board) / share)):
@@ -133,9 +127,10 @@ def churn(
     return changed
 
 
-def workday_tenant(board: str) -> str:
-    """``tenant007`` of ``https://tenant007.wd5.myworkdayjobs.com/External``."""
-    return board.split("//", 1)[1].split(".", 1)[0]
+def _workday_key(board: str) -> tuple[str, str] | None:
+    """The fake's key of a Workday board: its (tenant, site), as scout's adapter reads them."""
+    parsed = parse_careers_url(board)
+    return (parsed.tenant, parsed.site) if parsed else None
 
 
 def _board_size(rng: random.Random, kind: str) -> int:
