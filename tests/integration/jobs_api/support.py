@@ -82,8 +82,10 @@ def sync(
     postings: list[dict[str, Any]],
     *,
     complete: bool = True,
+    index_descriptions: bool = True,
 ) -> dict[str, Any]:
-    """Record a successful fetch of ``postings`` for the source, as the poll worker does."""
+    """Record a successful fetch of ``postings`` for the source, as the poll worker does: the
+    sync, then (``index_descriptions``) its follow-up indexing the new postings' descriptions."""
     result = {
         "status": "succeeded",
         "complete": complete,
@@ -95,6 +97,8 @@ def sync(
     ).fetchone()
     assert row is not None
     run: dict[str, Any] = row["run"]
+    if index_descriptions:
+        sql.execute("select public.index_new_descriptions(%s)", [source_id])
     return run
 
 
