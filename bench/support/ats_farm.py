@@ -102,6 +102,7 @@ class FarmCounts:
     most_requests_in_flight: int
     db_round_trips: int
     db_connections: int
+    db_bytes_sent: int
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -236,6 +237,7 @@ class AtsFarm:
         self._answers.last_request.clear()
         self._meter.round_trips = 0
         self._meter.connections = 0
+        self._meter.bytes_sent = 0
 
     def _spans(self) -> dict[str, tuple[float, float]]:
         """Per kind, seconds from the run's first request to that kind's first and last."""
@@ -260,4 +262,5 @@ class AtsFarm:
             most_requests_in_flight=self._stats.max_in_flight,
             db_round_trips=self._meter.round_trips,
             db_connections=self._meter.connections,
+            db_bytes_sent=self._meter.bytes_sent,
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 _TITLES = {
-    "scout": "scout: pooled clients, concurrent, 1 sync call",
+    "scout": "scout, cold process: pooled clients, concurrent, 1 sync call",
+    "scout_warm": "scout, warm process (polled before): the same, unchanged postings sent as stored",
     "two_phase_gather": "baseline 2: pooled clients, concurrent, 4 statements in 2 gathers",
     "client_per_request": "baseline 1: client per request, sequential, 4 statements",
 }
@@ -34,14 +35,17 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"- Polling: {settings['sources_at_once']} sources at once, at most "
         f"{settings['requests_in_flight_cap']} requests in flight and {settings['requests_per_host_cap']} "
         f"per host (scout's caps); medians of {settings['repetitions']} runs per variant, each in a fresh "
-        "process, order rotated between repetitions.",
+        "process, order rotated between repetitions. scout runs cold (a fresh process: every posting "
+        "sent in full) and warm (a process that polled the same boards just before, untimed, its "
+        "HTTP connections closed since: unchanged postings sent as stored claims).",
         f"- State: every board imported once first (untimed, without the per-source deadline: "
         f"{initial['wall_seconds']:.2f} s, {initial['requests']} requests, "
         f"{initial['connections']} connections opened, {initial['most_connections_open']} open at most), "
         f"checked complete: {initial['outcomes']['live_sources_incomplete']} live sources incomplete, "
         f"{initial['outcomes']['postings_waiting_for_a_detail']} postings waiting for a detail. The timed "
         "runs re-poll the boards, mostly unchanged: before each, 2% of the Workday and SmartRecruiters "
-        "list entries change, so their details are fetched again; after each, the same check.",
+        "list entries of the boards it polls change, so their details are fetched again; after each, "
+        "the same check.",
         f"- Baseline 1 polls {settings['sequential_subset_sources']} of {workload['sources']} sources (every "
         f"{settings['sequential_share']}th of each kind) and is scaled up by requests to all sources "
         "(marked *): sequential, its time is almost all request latency.",
@@ -75,8 +79,8 @@ def _scenario(scenario: dict[str, Any]) -> list[str]:
     lines += [
         "",
         "| variant | wall s | x floor | requests (details) | TCP connections opened | most open at once | "
-        "DB round trips / source | CPU s: client / Postgres | machine busy |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "DB round trips / source | MB sent to the DB | CPU s: client / Postgres | machine busy |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, variant in variants.items():
         mark = " *" if variant["scaled_to_all_sources"] else ""
@@ -87,6 +91,7 @@ def _scenario(scenario: dict[str, Any]) -> list[str]:
             f"{variant['requests_median']:g} ({variant['detail_requests_median']:g}) | "
             f"{variant['connections_all_sources']}{mark} | "
             f"{variant['most_connections_open']} | {variant['db_round_trips_per_source']:g} | "
+            f"{variant['db_megabytes_sent_median']:g} | "
             f"{variant['client_cpu_seconds_median']} / {variant['postgres_cpu_seconds_median']} | "
             f"{'' if busy is None else f'{busy:.0%}'} |"
         )
@@ -106,6 +111,8 @@ def _scenario(scenario: dict[str, Any]) -> list[str]:
         "",
         "Every run's wall time (s): "
         + "; ".join(f"{name} {variant['wall_seconds_runs']}" for name, variant in variants.items())
+        + ". Every run's requests: "
+        + "; ".join(f"{name} {variant['requests_runs']}" for name, variant in variants.items())
         + ".",
         "",
     ]

@@ -97,25 +97,45 @@ class Workload:
         }
 
 
-# Between two polls some postings change (retitled, re-dated): every CHURN_SHARE-th posting of
+# Between two polls some postings change (retitled, re-dated): one posting in CHURN_SHARE of
 # each Workday and SmartRecruiters board gets a new list entry before each timed run, so each
 # run also fetches the details of about 2% of those postings, as production polls do.
 CHURN_SHARE = 50
 
 
-def churn(workload: Workload, run: int, share: int = CHURN_SHARE) -> int:
-    """Give every ``share``-th Workday / SmartRecruiters posting (rotating with ``run``) a new
-    list entry; returns how many changed."""
+def churn(
+    workload: Workload, run: int, polled: list[BenchSource] | None = None, share: int = CHURN_SHARE
+) -> int:
+    """Give one in ``share`` of the postings of each Workday / SmartRecruiters board of
+    ``polled`` (None: every board) a new list entry; returns how many changed.
+
+    Each board changes as many postings every run (``share`` apart, starting at ``run``), so
+    every run of the same boards fetches as many details and makes as many requests. Only
+    boards the next run polls change: a change to a board it skips would still be new to the
+    run after it, which would then fetch two runs' worth of details.
+    """
     changed = 0
-    boards = [*workload.fake.workday.values(), *workload.fake.smartrecruiters.values()]
-    for board in boards:
-        for index, posting in enumerate(board):
-            if (index + run) % share:
-                continue
+    sources = workload.sources if polled is None else polled
+    boards = [
+        *(
+            workload.fake.workday.get((workday_tenant(s.board), WORKDAY_SITE))
+            for s in sources
+            if s.ats == "workday"
+        ),
+        *(workload.fake.smartrecruiters.get(s.board) for s in sources if s.ats == "smartrecruiters"),
+    ]
+    for board in filter(None, boards):
+        for step in range(round(len(board) / share)):
+            posting = board[(run + step * share) % len(board)]
             name = "title" if "externalPath" in posting else "name"
             posting[name] = posting[name].split(" (rev ")[0] + f" (rev {run})"
             changed += 1
     return changed
+
+
+def workday_tenant(board: str) -> str:
+    """``tenant007`` of ``https://tenant007.wd5.myworkdayjobs.com/External``."""
+    return board.split("//", 1)[1].split(".", 1)[0]
 
 
 def _board_size(rng: random.Random, kind: str) -> int:

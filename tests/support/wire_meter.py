@@ -24,6 +24,8 @@ class PostgresWireMeter:
         self._tasks: set[asyncio.Task[None]] = set()
         self.round_trips = 0
         self.connections = 0
+        # What clients sent the server (queries and their parameters), in bytes.
+        self.bytes_sent = 0
 
     async def start(self) -> str:
         """Listen; return a DSN that reaches the server through the meter."""
@@ -51,7 +53,7 @@ class PostgresWireMeter:
         self._tasks.add(task)
         server_reader, server_writer = await self._connect_upstream()
         self.connections += 1
-        upstream = asyncio.ensure_future(_pump(client_reader, server_writer))
+        upstream = asyncio.ensure_future(self._pump_requests(client_reader, server_writer))
         try:
             await self._relay_replies(server_reader, client_writer)
         finally:
@@ -87,9 +89,9 @@ class PostgresWireMeter:
                 pending = pending[1 + length :]
             await writer.drain()
 
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    while chunk := await reader.read(65536):
-        writer.write(chunk)
-        await writer.drain()
-    writer.close()
+    async def _pump_requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while chunk := await reader.read(65536):
+            self.bytes_sent += len(chunk)
+            writer.write(chunk)
+            await writer.drain()
+        writer.close()
