@@ -11,8 +11,7 @@ postings over 5,000 sources by default, made in SQL). Then:
   and, as the baseline, ordering the common query's matches by ``ts_rank_cd``;
 - the poller's sync of a 5,000-posting source: first import, an unchanged re-poll, then 50
   changed and 20 gone (targets 1 s, 300 ms, 300 ms), the re-polls from a warm process; and,
-  for comparison, an unchanged re-poll from a cold one (everything in full); each with the
-  follow-up that indexes new postings' descriptions after the sync, timed apart and summed;
+  for comparison, an unchanged re-poll from a cold one (everything in full);
 - one claim of due sources (a scheduler page, 100) with 5,000 and 50,000 sources (50 ms).
 
 Results: ``bench/results/search.json`` and ``search.md``. The machine is shared: run it as
@@ -342,8 +341,6 @@ class SearchBench:
         runs: dict[str, list[float]] = {
             name: [] for name in (*SYNC_TARGETS_MS, "unchanged_repoll_cold_process")
         }
-        follow_ups: dict[str, list[float]] = {name: [] for name in runs}
-        totals: dict[str, list[float]] = {name: [] for name in runs}
         sent: dict[str, dict[str, int]] = {}
         jobs = JobStore(self.store)
         for repetition in range(SYNC_REPETITIONS):
@@ -378,13 +375,6 @@ class SearchBench:
                 run = runtime.run(record(jobs, request, with_fingerprints(outcome), retry=False))
                 runs[name].append(time.perf_counter() - started)
                 assert run.status == "succeeded", run
-                # The poller's follow-up once the sync has committed (scout.jobs.polling), timed
-                # apart: the sync's time is when the postings are listed, this is the deferred
-                # work after which their descriptions find them too.
-                started = time.perf_counter()
-                indexed = runtime.run(jobs.index_new_descriptions(request.source_id)) if run.upserted else 0
-                follow_ups[name].append(time.perf_counter() - started)
-                totals[name].append(runs[name][-1] + follow_ups[name][-1])
                 payload = as_stored_where_unchanged(with_fingerprints(outcome), remembered)
                 sent[name] = {
                     "postings": len(postings),
@@ -392,16 +382,9 @@ class SearchBench:
                     "payload_bytes": len(json.dumps(payload)),
                     "upserted": run.upserted,
                     "archived": run.archived,
-                    "descriptions_indexed": indexed,
                 }
         return {
-            name: milliseconds(samples)
-            | {"runs": len(samples)}
-            | sent[name]
-            | {
-                "follow_up_p50_ms": milliseconds(follow_ups[name])["p50_ms"],
-                "with_follow_up_p50_ms": milliseconds(totals[name])["p50_ms"],
-            }
+            name: milliseconds(samples) | {"runs": len(samples)} | sent[name]
             for name, samples in runs.items()
         }
 

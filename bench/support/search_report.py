@@ -113,19 +113,16 @@ def sync_payload_section(sync: dict[str, Any]) -> list[str]:
     """What each sync sent: the postings with content, the rest as fingerprints (as_stored)."""
     lines = [
         "",
-        "Payload of the last run of each sync (scout.jobs.sync_payload), and the poller's follow-up"
-        " that indexes new postings' descriptions once the sync has committed (timed apart):",
+        "Payload of the last run of each sync (scout.jobs.sync_payload):",
         "",
-        "| sync | postings | sent with content | payload KB | upserted | archived"
-        " | descriptions indexed after | follow-up p50 ms | sync + follow-up p50 ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| sync | postings | sent with content | payload KB | upserted | archived |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, step in sync.items():
         if "payload_bytes" not in step:
             continue
         lines.append(
             f"| {name} | {step['postings']} | {step['with_content']} | {step['payload_bytes'] / 1000:.0f}"
-            f" | {step['upserted']} | {step['archived']} | {step.get('descriptions_indexed', '-')}"
-            f" | {step.get('follow_up_p50_ms', '-')} | {step.get('with_follow_up_p50_ms', '-')} |"
+            f" | {step['upserted']} | {step['archived']} |"
         )
     return lines

@@ -82,10 +82,8 @@ def sync(
     postings: list[dict[str, Any]],
     *,
     complete: bool = True,
-    index_descriptions: bool = True,
 ) -> dict[str, Any]:
-    """Record a successful fetch of ``postings`` for the source, as the poll worker does: the
-    sync, then (``index_descriptions``) its follow-up indexing the new postings' descriptions."""
+    """Record a successful fetch of ``postings`` for the source, as the poll worker does."""
     result = {
         "status": "succeeded",
         "complete": complete,
@@ -97,8 +95,6 @@ def sync(
     ).fetchone()
     assert row is not None
     run: dict[str, Any] = row["run"]
-    if index_descriptions:
-        sql.execute("select public.index_new_descriptions(%s)", [source_id])
     return run
 
 

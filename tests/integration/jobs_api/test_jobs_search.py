@@ -271,46 +271,27 @@ def test_remote_true_also_finds_postings_remote_by_workplace_type(jobs_api: Modu
     assert titles(request(jobs_api, "GET", "/jobs", query={"remote": "false"})[1]) == ["Onsite"]
 
 
-def test_a_new_posting_is_found_by_its_title_at_once_and_by_its_description_after_the_follow_up(
+def test_a_synced_posting_is_found_by_its_description_at_once_and_a_changed_one_by_its_new_words(
     jobs_api: ModuleType, sql: Sql
 ) -> None:
-    # Given a first import synced, its follow-up not yet run
+    # Given a first import whose posting mentions Erlang only in its description
     source_id = add_source(sql)
     sync(
         sql,
         source_id,
-        [posting(1, title="Elixir Developer", description_text="You will tune our Erlang clusters.")],
-        index_descriptions=False,
+        [posting(1, title="Elixir Developer", description_text="You will tune Erlang clusters.")],
     )
-    # When the feed is searched by a title word and by a description word
-    by_title = request(jobs_api, "GET", "/jobs", query={"q": "elixir"})[1]
-    by_description = request(jobs_api, "GET", "/jobs", query={"q": "erlang"})[1]
-    # Then the title finds it already, the description not yet
-    assert titles(by_title) == ["Elixir Developer"]
-    assert titles(by_description) == []
+    # When the feed is searched by that word right after the sync
+    found = request(jobs_api, "GET", "/jobs", query={"q": "erlang"})[1]
+    # Then the posting is found: its search vector (the row trigger) includes the description
+    assert titles(found) == ["Elixir Developer"]
 
-    # When the poller's follow-up has run
-    indexed = sql.execute("select public.index_new_descriptions(%s) as done", [source_id]).fetchone()
-    # Then the description finds it too, and nothing is left waiting
-    assert indexed == {"done": {"indexed": 1}}
-    assert titles(request(jobs_api, "GET", "/jobs", query={"q": "erlang"})[1]) == ["Elixir Developer"]
-    waiting = sql.execute("select count(*) as n from public.postings where search_pending").fetchone()
-    assert waiting == {"n": 0}
-
-
-def test_a_changed_posting_keeps_its_description_searchable_without_the_follow_up(
-    jobs_api: ModuleType, sql: Sql
-) -> None:
-    # Given a posting imported and indexed
-    source_id = add_source(sql)
-    sync(sql, source_id, [posting(1, title="Elixir Developer", description_text="Erlang clusters.")])
-    # When its description changes, synced without the follow-up
+    # When the description changes to name Gleam instead
     sync(
         sql,
         source_id,
-        [posting(1, title="Elixir Developer", description_text="Erlang and Gleam clusters.")],
-        index_descriptions=False,
+        [posting(1, title="Elixir Developer", description_text="You will tune Gleam services.")],
     )
-    # Then its old and new description words find it at once
+    # Then the new word finds it and the old one no longer does
     assert titles(request(jobs_api, "GET", "/jobs", query={"q": "gleam"})[1]) == ["Elixir Developer"]
-    assert titles(request(jobs_api, "GET", "/jobs", query={"q": "erlang"})[1]) == ["Elixir Developer"]
+    assert titles(request(jobs_api, "GET", "/jobs", query={"q": "erlang"})[1]) == []

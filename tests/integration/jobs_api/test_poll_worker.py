@@ -59,7 +59,7 @@ def source_row(sql: Sql, source_id: str) -> dict[str, Any]:
     return row
 
 
-def test_each_source_of_a_batch_is_synced_in_one_store_call_then_indexed(
+def test_each_source_of_a_batch_is_fetched_and_synced_in_one_store_call(
     worker: ModuleType,
     fake_ats: FakeAtsServer,
     poll_queue: PollQueues,
@@ -86,7 +86,7 @@ def test_each_source_of_a_batch_is_synced_in_one_store_call_then_indexed(
     # When the worker gets them as one batch
     response = poll(worker, poll_queue, messages)
     # Then no message is reported for retry, each source has a run with its postings,
-    # and each took one store call to sync and one, after it, to index the new descriptions
+    # and each took exactly one store call
     assert response == {"batchItemFailures": []}
     for source_id, count in sources.items():
         [run] = runs_of(sql, source_id)
@@ -97,7 +97,7 @@ def test_each_source_of_a_batch_is_synced_in_one_store_call_then_indexed(
             count,
         )
         assert source_row(sql, source_id)["active_postings"] == count
-    assert sorted(counted_store.calls) == ["index_new_descriptions"] * 3 + ["sync_source_postings"] * 3
+    assert counted_store.calls == ["sync_source_postings"] * 3
 
 
 def test_the_sources_of_a_batch_are_polled_concurrently(

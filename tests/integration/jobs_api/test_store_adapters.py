@@ -42,8 +42,6 @@ async def test_a_source_is_created_with_its_trial_fetch_and_found_by_every_filte
         ),
     )
     assert source["active_postings"] == 2
-    # (and its postings' descriptions indexed, as scout.jobs.sources does after creating it)
-    assert await store.call("index_new_descriptions", p_source_id=source["id"]) == {"indexed": 2}
     # When the feed is searched with filters of every argument kind, and paged
     query = JobQuery(
         q="postgres",

@@ -6,14 +6,10 @@ which backs the source off and changes no posting. Only the store failing (or th
 having been deleted meanwhile, ``NotFound``) raises. Kinds with detail pages (Workday,
 SmartRecruiters) make one more call first, ``posting_fingerprints``, to learn which postings
 need their detail fetched (scout.jobs.details), unless the poll request's ``list_digest``
-already shows that the list did not change: a source needing no detail costs one round trip,
-and one more, the sync's follow-up, when the sync wrote postings.
+already shows that the list did not change: every source needing no detail costs one round trip.
 A request claimed with a running run is synced with ``finish_source_poll``, which settles
-that run too (see the poll_resilience migration). Once a sync that wrote postings has
-committed, ``index_new_descriptions`` puts the new ones' descriptions into their search
-vectors (docs/jobs.md, "When a new posting is found by its description"). A warm process
-sends the postings its last sync of the source sent, unchanged, as fingerprints only
-(scout.jobs.sync_payload).
+that run too (see the poll_resilience migration). A warm process sends the postings its last
+sync of the source sent, unchanged, as fingerprints only (scout.jobs.sync_payload).
 """
 
 from __future__ import annotations
@@ -122,7 +118,7 @@ async def poll_source(
     redelivered: bool = False,
     policy: FetchPolicy | None = None,
 ) -> PollRun:
-    """Fetch one source's board and sync it (then index its new descriptions). Returns the run.
+    """Fetch one source's board and sync it: one store round trip. Returns the recorded run.
 
     ``redelivered``: the queue delivered this request before, to an attempt that did not
     finish; its running run is closed as failed (worker_lost) and this one is recorded anew.
@@ -151,26 +147,7 @@ async def poll_source(
             extra={"source_id": str(request.source_id), "ats": request.ats, "code": exc.code},
         )
         outcome = fetch_failed(exc, started_at)
-    jobs = JobStore(store)
-    run = await record(jobs, request, with_fingerprints(outcome), retry=redelivered)
-    if run.status == "succeeded" and run.upserted:
-        await index_new_descriptions(jobs, request.source_id)
-    return run
-
-
-async def index_new_descriptions(jobs: JobStore, source_id: UUID) -> None:
-    """The sync's follow-up: its new postings become findable by their descriptions too.
-
-    The sync has committed, so a failure here loses nothing: the postings stay findable by
-    title, department and place, and the source's next sync that writes postings indexes them.
-    """
-    try:
-        await jobs.index_new_descriptions(source_id)
-    except ScoutError as exc:
-        logger.warning(
-            "indexing new descriptions failed; the next poll retries",
-            extra={"source_id": str(source_id), "code": exc.code},
-        )
+    return await record(JobStore(store), request, with_fingerprints(outcome), retry=redelivered)
 
 
 async def record(jobs: JobStore, request: PollRequest, outcome: dict[str, Any], *, retry: bool) -> PollRun:

@@ -16,7 +16,7 @@ from scout.jobs.boards import canonical_board
 from scout.jobs.detect import detect_board
 from scout.jobs.models import NewSource, PollQueued, PollRunPage, Source, SourceChanges, SourcePage
 from scout.jobs.poll_queue import PollQueue
-from scout.jobs.polling import fetch_within, fetched, index_new_descriptions
+from scout.jobs.polling import fetch_within, fetched
 from scout.jobs.store import JobStore
 from scout.settings import Settings
 from scout.store import Store
@@ -61,13 +61,9 @@ async def add_source(
         reason = result.warnings[0] if result.warnings else "no postings"
         raise TrialFetchFailed(f"the {ats} board {board} yielded no postings: {reason}")
 
-    jobs = JobStore(store)
-    source = await jobs.create_source(
+    return await JobStore(store).create_source(
         ats, board, new.company or company_from_board(ats, board), fetched(result, started_at)
     )
-    # As after a poll's sync: the trial's postings become findable by their descriptions too.
-    await index_new_descriptions(jobs, source.id)
-    return source
 
 
 def company_from_board(ats: str, board: str) -> str:

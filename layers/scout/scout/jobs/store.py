@@ -86,8 +86,6 @@ FINISH_SOURCE_POLL = sql_function(
     "finish_source_poll", p_source_id=SQL_UUID, p_run_id=SQL_UUID, p_result=JSONB, p_retry=BOOLEAN
 )
 POSTING_FINGERPRINTS = sql_function("posting_fingerprints", p_source_id=SQL_UUID)
-# A sync's follow-up: new postings' descriptions into their search vectors (20261207000700_sync_index).
-INDEX_NEW_DESCRIPTIONS = sql_function("index_new_descriptions", p_source_id=SQL_UUID)
 
 
 def list_jobs_arguments(query: JobQuery, after: JobsPosition | RankedJobsPosition | None) -> dict[str, Any]:
@@ -221,11 +219,6 @@ class JobStore:
         then nothing was recorded.
         """
         return synced(await SYNC_SOURCE_POSTINGS.call(self._store, p_source_id=source_id, p_result=result))
-
-    async def index_new_descriptions(self, source_id: UUID) -> int:
-        """Make the source's new postings findable by their descriptions; how many were waiting."""
-        indexed = await INDEX_NEW_DESCRIPTIONS.call(self._store, p_source_id=source_id)
-        return int(indexed["indexed"])
 
     async def claim_due_polls(
         self, limit: int, lease_seconds: int, *, due_only: bool = True
