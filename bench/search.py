@@ -44,6 +44,7 @@ from typing import Any
 import psycopg
 
 from bench.support.polling_machine import load_average, machine_facts
+from bench.support.recording import record as record_results
 from bench.support.search_data import SENTENCES, add_sources, load_board
 from bench.support.search_plans import explain_page
 from bench.support.search_report import render_markdown
@@ -59,7 +60,6 @@ from scout.store.postgres import PostgresStore
 from tests.support.http_events import http_event, json_body
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-RESULTS = PROJECT_ROOT / "bench" / "results"
 MIGRATIONS = PROJECT_ROOT / "supabase" / "migrations"
 
 STORE_P95_MS = 50.0
@@ -170,11 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     report = render_markdown(results)
     print(report)
     if options.record:
-        RESULTS.mkdir(parents=True, exist_ok=True)
         # A run of some parts is kept beside the full record, never over it.
-        stem = "search" if options.parts == PARTS else "search-" + "-".join(options.parts)
-        (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-        (RESULTS / f"{stem}.md").write_text(report)
+        record_results(
+            "search" if options.parts == PARTS else "search-" + "-".join(options.parts), results, report
+        )
     return 0 if results["targets_met"] else 1
 
 

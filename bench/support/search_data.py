@@ -5,6 +5,14 @@ Everything is made by ``generate_series`` in a few statements, deterministically
 20,000 "Haskell"), one to three of 200 cities, a department, a salary on a third,
 descriptions of 1-2 KB from a pool of sentences, 30 % archived. The secondary indexes of
 ``postings`` are dropped for the load and built again afterwards, as a restore would.
+
+The load bypasses the row trigger that computes the search vectors
+(``private.posting_search_vectors``, 20261207000700_sync_index.sql): parsing a million
+descriptions was most of the load. Every title and each of the 1,024 description texts is
+parsed once, and a posting's vectors are composed from those parts (``tsvector || tsvector``
+numbers the right side's positions after the left's, as one parse of the whole text does);
+only the places, a few words, are parsed per posting. The vectors are the trigger's, exactly
+(tests/integration/jobs_api/test_search_data.py).
 """
 
 from __future__ import annotations
@@ -318,7 +326,8 @@ def load_board(dsn: str, *, postings: int, sources: int) -> Loaded:
                         select {sentence} from generate_series(1, 12 + n % 9) j), ' ') as text
                     from generate_series(0, 1023) n"""
             )
-            # Two connections, half the rows each: the text-search parser is most of the cost.
+            _parse_parts(conn)
+            # Two connections, half the rows each (composing the vectors is most of the cost).
             halves = [(1, postings // 2), (postings // 2 + 1, postings)]
             with ThreadPoolExecutor(len(halves)) as pool:
                 list(pool.map(lambda bounds: _insert_postings(dsn, bounds[0], bounds[1], cities), halves))
@@ -356,7 +365,7 @@ def _insert_postings(dsn: str, first: int, last: int, cities: list[str]) -> None
                 department, team, employment_type, posted_at, description_html, description_text,
                 salary_min, salary_max, salary_currency, salary_period, salary_year_min, salary_year_max,
                 content_hash,
-                first_seen_at, last_seen_at, archived_at)
+                first_seen_at, last_seen_at, archived_at, title_search, place_words, search)
             select src.ids[1 + g.i % src.n],
                    'job-' || g.i,
                    title.text,
@@ -381,7 +390,14 @@ def _insert_postings(dsn: str, first: int, last: int, cities: list[str]) -> None
                    coalesce(posted.at, now() - (g.i % 4320) * interval '1 hour'),
                    now(),
                    case when abs(hashint4(g.i + 17)::bigint) % 10 < 3
-                        then now() - (g.i % 30) * interval '1 day' end
+                        then now() - (g.i % 30) * interval '1 day' end,
+                   parsed.words,
+                   to_tsvector('simple', places.text),
+                   -- The trigger's title A, department and team B, places C, description D.
+                   setweight(parsed.words, 'A')
+                   || case when g.i % 5 = 0 then f.with_team_words else f.words end
+                   || setweight(to_tsvector('english', places.text), 'C')
+                   || parsed.opening_words || d.words
             from generate_series({first}, {last}) as g(i)
             cross join (select array_agg(id order by board) as ids, count(*)::integer as n
                         from public.sources) as src
@@ -392,10 +408,14 @@ def _insert_postings(dsn: str, first: int, last: int, cities: list[str]) -> None
                       || case when g.i % 20000 = 0 then 'Haskell' else f.field end || ' '
                       || f.roles[1 + abs(hashint4(g.i + 11)::bigint) % cardinality(f.roles)]
                 ) as text) as title
-            cross join lateral (select array(
+            join bench.titles parsed on parsed.text = title.text
+            cross join lateral (select list,
+                -- private.places_text: the display location, then every entry of the list.
+                private.unaccented(array_to_string(list[1] || list, ' ')) as text
+            from (select array(
                 select ({_text_array(cities)})[1 + abs(hashint4(g.i * 3 + k)::bigint) % {len(cities)}]
                 from generate_series(1, (1 + abs(hashint4(g.i + 23)::bigint) % 3)::integer) k
-            ) as list) as places
+            ) as list) as drawn) as places
             cross join lateral (select abs(hashint4(g.i + 13)::bigint) % 20 as n) as draw
             cross join lateral (select case
                 when draw.n < 3 then 'remote' when draw.n < 8 then 'hybrid'
@@ -407,6 +427,40 @@ def _insert_postings(dsn: str, first: int, last: int, cities: list[str]) -> None
                 then 40000 + (abs(hashint4(g.i + 5)::bigint) % 161) * 1000 end as low) as salary
             """
         )
+
+
+def _parse_parts(conn: psycopg.Connection) -> None:
+    """Each part of a posting's search vectors that many postings share, parsed once."""
+    # Every title the load can make (seniority, field or "Haskell", role), as its vector and
+    # as the words that open its description.
+    conn.execute(
+        f"""create table bench.titles as
+            select text, to_tsvector('english', private.unaccented(text)) as words,
+                   setweight(to_tsvector('english',
+                       private.unaccented('As a ' || text || ' you will join us. ')), 'D') as opening_words
+            from (select distinct btrim(seniority || ' ' || named.field || ' ' || role) as text
+                  from unnest({_text_array(SENIORITY)}) as seniority
+                  cross join bench.fields f
+                  cross join unnest(array[f.field, 'Haskell']) as named(field)
+                  cross join unnest(f.roles) as role) as made"""
+    )
+    conn.execute("create unique index on bench.titles (text)")
+    conn.execute(
+        """alter table bench.fields add column words tsvector, add column with_team_words tsvector"""
+    )
+    conn.execute(
+        """update bench.fields set
+               words = setweight(to_tsvector('english', private.unaccented(department || ' ')), 'B'),
+               with_team_words = setweight(
+                   to_tsvector('english', private.unaccented(department || ' ' || field)), 'B')"""
+    )
+    conn.execute("alter table bench.descriptions add column words tsvector")
+    conn.execute(
+        """update bench.descriptions
+           set words = setweight(to_tsvector('english', private.unaccented(text)), 'D')"""
+    )
+    conn.execute("create unique index on bench.descriptions (n)")
+    conn.execute("analyze bench.titles, bench.fields, bench.descriptions")
 
 
 def add_sources(conn: psycopg.Connection, count: int, *, first: int) -> None:

@@ -269,3 +269,29 @@ def test_remote_true_also_finds_postings_remote_by_workplace_type(jobs_api: Modu
     )
     assert titles(request(jobs_api, "GET", "/jobs", query={"remote": "true"})[1]) == ["By type", "Flagged"]
     assert titles(request(jobs_api, "GET", "/jobs", query={"remote": "false"})[1]) == ["Onsite"]
+
+
+def test_a_synced_posting_is_found_by_its_description_at_once_and_a_changed_one_by_its_new_words(
+    jobs_api: ModuleType, sql: Sql
+) -> None:
+    # Given a first import whose posting mentions Erlang only in its description
+    source_id = add_source(sql)
+    sync(
+        sql,
+        source_id,
+        [posting(1, title="Elixir Developer", description_text="You will tune Erlang clusters.")],
+    )
+    # When the feed is searched by that word right after the sync
+    found = request(jobs_api, "GET", "/jobs", query={"q": "erlang"})[1]
+    # Then the posting is found: its search vector (the row trigger) includes the description
+    assert titles(found) == ["Elixir Developer"]
+
+    # When the description changes to name Gleam instead
+    sync(
+        sql,
+        source_id,
+        [posting(1, title="Elixir Developer", description_text="You will tune Gleam services.")],
+    )
+    # Then the new word finds it and the old one no longer does
+    assert titles(request(jobs_api, "GET", "/jobs", query={"q": "gleam"})[1]) == ["Elixir Developer"]
+    assert titles(request(jobs_api, "GET", "/jobs", query={"q": "erlang"})[1]) == []

@@ -16,7 +16,7 @@ import pytest
 
 from scout.jobs.poll_queue import PollRequest
 from scout.jobs.polling import poll_source
-from scout.jobs.sync_payload import LAST_SYNCED, content_entries, entry_fingerprint
+from scout.jobs.sync_payload import LAST_SYNCED, content_entries, with_fingerprints
 from scout.store.postgres import PostgresStore
 from tests.integration.jobs.serving import quick_policy
 from tests.integration.jobs_sync.test_sync_writes import row_versions
@@ -83,15 +83,12 @@ async def another_process_syncs_a_retitled_posting(
     """What a poller in another environment does when it saw the board a moment before."""
     postings = []
     for entry in payload["postings"]:
+        entry = {key: value for key, value in entry.items() if key != "fingerprint"}
         if entry["external_id"] == external_id:
-            entry = {key: value for key, value in entry.items() if key != "fingerprint"}
-            entry = with_fingerprint(entry | {"title": "Written elsewhere"})
+            entry = entry | {"title": "Written elsewhere"}
         postings.append(entry)
-    await store.call("sync_source_postings", p_source_id=source_id, p_result=payload | {"postings": postings})
-
-
-def with_fingerprint(entry: dict[str, Any]) -> dict[str, Any]:
-    return entry | {"fingerprint": entry_fingerprint(entry)}
+    retitled = with_fingerprints(payload | {"postings": postings})
+    await store.call("sync_source_postings", p_source_id=source_id, p_result=retitled)
 
 
 async def test_a_warm_re_poll_of_an_unchanged_board_sends_no_content_and_writes_no_row(
